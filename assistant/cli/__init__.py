@@ -1,0 +1,1 @@
+"""Command-line front end: thin click commands over the ``Assistant`` service."""

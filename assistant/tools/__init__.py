@@ -1,0 +1,1 @@
+"""One module per capability; each is plain functions of (components, arguments) -> result."""
