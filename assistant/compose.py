@@ -16,6 +16,7 @@ from assistant.config import Config, load_config
 
 if TYPE_CHECKING:
     from assistant.airflow.port import AirflowPort
+    from assistant.retrieval.embedder import Embedder
     from assistant.service import Assistant
 
 
@@ -45,6 +46,12 @@ class Components:
         from assistant.state import open_state
 
         return open_state(self.config.state_db)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        from assistant.retrieval.embedder import load_embedder
+
+        return load_embedder(self.config.models_dir)
 
 
 def build_assistant(config: Config | None = None, **overrides: Any) -> Assistant:

@@ -104,9 +104,13 @@ class RestAirflow:
                 raise AirflowError(f"Airflow at {self.url} answered 404", "check the id you gave") from None
             except exc_mod.ApiException as exc:
                 if exc.status in (400, 422):
-                    raise UsageError(f"Airflow rejected the request: {_detail(exc)}", "fix the input") from None
+                    raise UsageError(
+                        f"Airflow rejected the request: {_detail(exc)}", "fix the input"
+                    ) from None
                 if exc.status == 409:
-                    raise AirflowError(f"Airflow reports a conflict: {_detail(exc)}", "retry in a second") from None
+                    raise AirflowError(
+                        f"Airflow reports a conflict: {_detail(exc)}", "retry in a second"
+                    ) from None
                 raise AirflowUnavailable(
                     f"Airflow at {self.url} failed with {exc.status}: {_detail(exc)}",
                     "see the Airflow log (.local/airflow/standalone.log); restart with "
@@ -163,7 +167,10 @@ class RestAirflow:
         while True:
             page = self._call(
                 lambda offset=offset: api.get_dags(
-                    limit=100, offset=offset, exclude_stale=not include_stale, _request_timeout=self._timeout_s
+                    limit=100,
+                    offset=offset,
+                    exclude_stale=not include_stale,
+                    _request_timeout=self._timeout_s,
                 )
             )
             dags.extend(_dag(d) for d in page.dags)
@@ -173,14 +180,18 @@ class RestAirflow:
 
     def get_dag(self, dag_id: str) -> DagInfo:
         api = self._api("dag")
-        return _dag(self._call(lambda: api.get_dag_details(dag_id, _request_timeout=self._timeout_s), dag_id=dag_id))
+        return _dag(
+            self._call(lambda: api.get_dag_details(dag_id, _request_timeout=self._timeout_s), dag_id=dag_id)
+        )
 
     def set_paused(self, dag_id: str, paused: bool) -> DagInfo:
         from airflow_client.client.models.dag_patch_body import DAGPatchBody
 
         api = self._api("dag")
         body = DAGPatchBody(is_paused=paused)
-        return _dag(self._call(lambda: api.patch_dag(dag_id, body, _request_timeout=self._timeout_s), dag_id=dag_id))
+        return _dag(
+            self._call(lambda: api.patch_dag(dag_id, body, _request_timeout=self._timeout_s), dag_id=dag_id)
+        )
 
     # -- runs ---------------------------------------------------------------------------------
 
@@ -197,7 +208,9 @@ class RestAirflow:
     def get_run(self, dag_id: str, run_id: str) -> DagRunInfo:
         api = self._api("dag_run")
         run = self._call(
-            lambda: api.get_dag_run(dag_id, run_id, _request_timeout=self._timeout_s), dag_id=dag_id, run_id=run_id
+            lambda: api.get_dag_run(dag_id, run_id, _request_timeout=self._timeout_s),
+            dag_id=dag_id,
+            run_id=run_id,
         )
         return _run(run)
 
@@ -250,9 +263,13 @@ class RestAirflow:
         ]
 
     def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int, map_index: int = -1) -> str:
+        """The whole log of one try as text. The raw JSON is read because the generated models
+        drop the structured fields (level, logger, error_detail) of each log line."""
+        import json
+
         api = self._api("task_instance")
         response = self._call(
-            lambda: api.get_log(
+            lambda: api.get_log_without_preload_content(
                 dag_id,
                 run_id,
                 task_id,
@@ -265,8 +282,19 @@ class RestAirflow:
             dag_id=dag_id,
             run_id=run_id,
         )
-        content = getattr(response, "content", None) or []
-        return render_log(content)
+        if response.status == 404:
+            raise RunNotFound(
+                f"no log for {task_id} try {try_number} in run {run_id}", "the task may not have run"
+            )
+        if response.status >= 400:
+            raise AirflowUnavailable(
+                f"Airflow answered {response.status} for the log of {task_id}", "see the Airflow log"
+            )
+        try:
+            data = json.loads(response.data or b"{}")
+        except ValueError:
+            return response.data.decode("utf-8", "replace")
+        return render_log(data.get("content") or [] if isinstance(data, dict) else data)
 
     # -- parsing ------------------------------------------------------------------------------
 
@@ -352,5 +380,12 @@ def _is_connection_error(exc: BaseException) -> bool:
     names = {cls.__name__ for cls in type(exc).__mro__}
     return bool(
         names
-        & {"MaxRetryError", "NewConnectionError", "ConnectionError", "ProtocolError", "TimeoutError", "ReadTimeoutError"}
+        & {
+            "MaxRetryError",
+            "NewConnectionError",
+            "ConnectionError",
+            "ProtocolError",
+            "TimeoutError",
+            "ReadTimeoutError",
+        }
     ) or isinstance(exc, OSError)

