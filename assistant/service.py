@@ -13,6 +13,7 @@ from assistant.tools import doctor, runs
 
 if TYPE_CHECKING:
     from assistant.airflow.models import DagInfo, DagRunInfo
+    from assistant.chat.engine import Conversation
     from assistant.compose import Components
     from assistant.config import Config
 
@@ -43,6 +44,17 @@ class Assistant:
         self, dag_id: str, run_id: str | None = None, task_id: str | None = None
     ) -> tuple[DagRunInfo, list[runs.TaskLog]]:
         return runs.logs(self.components.airflow, dag_id, run_id, task_id)
+
+    # -- conversation -------------------------------------------------------------------------
+
+    def conversation(self, *, assume_yes: bool = False, wait_timeout_s: float = 600.0) -> Conversation:
+        """A new chat session: the engine behind the REPL, `ask` and scripted chats."""
+        from assistant.chat.engine import Conversation
+        from assistant.chat.handlers import HANDLERS, Context
+
+        return Conversation(
+            self, dict(HANDLERS), assume_yes=assume_yes, context=Context(wait_timeout_s=wait_timeout_s)
+        )
 
     # -- health -------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from assistant import __version__
-from assistant.cli import airflow_cmds
+from assistant.cli import airflow_cmds, chat_cmds
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
@@ -45,7 +45,7 @@ def cli(ctx: click.Context) -> None:
     ctx.obj = AppContext()
 
 
-for command in airflow_cmds.COMMANDS:
+for command in [*airflow_cmds.COMMANDS, *chat_cmds.COMMANDS]:
     cli.add_command(command)
 
 
