@@ -21,7 +21,9 @@ from assistant.redact import redact
 if TYPE_CHECKING:
     from assistant.service import Assistant
 
-_FOLLOW_UP = re.compile(r"^\s*(?:and|what about|how about|same for|now)\b(?:\s+(?:for|with|of))?\s+(?P<rest>.+?)\s*\??\s*$", re.I)
+_FOLLOW_UP = re.compile(
+    r"^\s*(?:and|what about|how about|same for|now)\b(?:\s+(?:for|with|of))?\s+(?P<rest>.+?)\s*\??\s*$", re.I
+)
 _PRONOUN = re.compile(r"\b(it|its|that|this one|again|the same)\b", re.I)
 # Intents whose dag_id may come from the conversation's context ("show its logs").
 _DAG_CONTEXT_INTENTS = {"run_dag", "dag_status", "dag_logs", "predict_failure"}
@@ -71,15 +73,18 @@ class Conversation:
             slots["text"] = text
         if intent == "generate_dag" and not slots.get("description"):
             slots["description"] = text
-        if intent in _DAG_CONTEXT_INTENTS and not slots.get("dag_id") and self.context.dag_id:
-            if _PRONOUN.search(text) or intent in {"dag_logs", "dag_status"} and len(text.split()) <= 4:
+        refers_back = bool(_PRONOUN.search(text))
+        if intent in _DAG_CONTEXT_INTENTS and not slots.get("dag_id"):
+            short = intent in {"dag_logs", "dag_status"} and len(text.split()) <= 4
+            if self.context.dag_id and (refers_back or short):
                 slots["dag_id"] = self.context.dag_id
                 slots["use_context_run"] = intent == "dag_logs"
-        if intent == "run_dag" and not slots.get("dag_id") and not _PRONOUN.search(text):
-            slots["dag_id"] = text  # "run my deployment workflow": resolved against deployed DAGs
-        if intent in _REPO_CONTEXT_INTENTS and not (slots.get("name") or slots.get("target")) and self.context.repo:
-            if _PRONOUN.search(text):
-                slots["name" if intent != "rollback" else "target"] = self.context.repo
+            elif getattr(route, "mention", None) or (intent == "run_dag" and not refers_back):
+                # "run my deployment workflow": a description, resolved against the deployed DAGs
+                slots["dag_id"] = getattr(route, "mention", None) or text
+        repo_slot = "target" if intent == "rollback" else "name"
+        if intent in _REPO_CONTEXT_INTENTS and not slots.get(repo_slot) and self.context.repo and refers_back:
+            slots[repo_slot] = self.context.repo
         return intent, slots
 
     # -- dialog -------------------------------------------------------------------------------
@@ -101,8 +106,12 @@ class Conversation:
             return Reply("Cancelled.", intent=pending.intent)
         value = dialog.coerce_answer(slot, text)
         if value in (None, ""):
-            return Reply(f"That does not look right. {dialog.question(pending.intent, slot)}",
-                         ok=False, intent=pending.intent, awaiting=pending.awaiting)
+            return Reply(
+                f"That does not look right. {dialog.question(pending.intent, slot)}",
+                ok=False,
+                intent=pending.intent,
+                awaiting=pending.awaiting,
+            )
         self.pending = None
         return self._proceed(pending.intent, {**pending.slots, slot: value})
 
@@ -110,7 +119,9 @@ class Conversation:
         missing = dialog.missing_slot(intent, slots)
         if missing:
             self.pending = Pending(intent, slots, f"slot:{missing}")
-            return Reply(dialog.question(intent, missing), intent=intent, slots=slots, awaiting=f"slot:{missing}")
+            return Reply(
+                dialog.question(intent, missing), intent=intent, slots=slots, awaiting=f"slot:{missing}"
+            )
         if intent in dialog.ALWAYS_CONFIRM and not self.assume_yes:
             self.pending = Pending(intent, slots, "confirm")
             return Reply(self._confirmation(intent, slots), intent=intent, slots=slots, awaiting="confirm")
@@ -118,14 +129,18 @@ class Conversation:
             warning = self._risk_warning(slots)
             if warning:
                 self.pending = Pending(intent, {**slots, "risk_checked": True}, "confirm")
-                return Reply(warning + " Run it anyway? (yes/no)", intent=intent, slots=slots, awaiting="confirm")
+                return Reply(
+                    warning + " Run it anyway? (yes/no)", intent=intent, slots=slots, awaiting="confirm"
+                )
         return self._act(intent, slots)
 
     def _confirmation(self, intent: str, slots: dict[str, Any]) -> str:
         if intent == "remove_repo":
             return f"Stop tracking {slots['name']} and remove its DAGs from Airflow? (yes/no)"
         if intent == "rollback":
-            version = f" to {slots['version']}" if slots.get("version") else " to its previous good deployment"
+            version = (
+                f" to {slots['version']}" if slots.get("version") else " to its previous good deployment"
+            )
             return f"Roll back {slots['target']}{version}? (yes/no)"
         return f"Go ahead with {intent.replace('_', ' ')}? (yes/no)"
 

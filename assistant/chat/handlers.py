@@ -29,10 +29,10 @@ class Context:
 Handler = Callable[["Assistant", dict[str, Any], Context], Reply]
 
 CAPABILITIES = (
-    "add a Git repository of DAGs and deploy it (\"add my repo https://…\")",
+    'add a Git repository of DAGs and deploy it ("add my repo https://…")',
     "sync, list, remove and roll back repositories",
     "list deployed DAGs, run one and wait for it, show its status and logs",
-    "validate a DAG file or folder (\"is ./dags/etl.py safe?\")",
+    'validate a DAG file or folder ("is ./dags/etl.py safe?")',
     "generate a DAG from a description",
     "warn before a run that is likely to fail",
     "answer questions about Airflow and this assistant, with sources",
@@ -47,15 +47,25 @@ def _resolve(assistant: Assistant, slots: dict[str, Any], ctx: Context, verb: st
         return found.dag_id
     if found.vague:
         names = ", ".join(d.dag_id for d in dags[:10])
-        return Reply(f"Which DAG should I {verb}?" + (f" Deployed: {names}." if names else ""), ok=True,
-                     awaiting="slot:dag_id")
+        return Reply(
+            f"Which DAG should I {verb}?" + (f" Deployed: {names}." if names else ""),
+            ok=True,
+            awaiting="slot:dag_id",
+        )
     if found.ambiguous:
         options = ", ".join(found.candidates)
-        return Reply(f"Several DAGs match {phrase!r}: {options}. Which one should I {verb}?", ok=False,
-                     awaiting="slot:dag_id", data={"candidates": found.candidates})
+        return Reply(
+            f"Several DAGs match {phrase!r}: {options}. Which one should I {verb}?",
+            ok=False,
+            awaiting="slot:dag_id",
+            data={"candidates": found.candidates},
+        )
     hint = f" Closest: {', '.join(found.closest)}." if found.closest else ""
-    return Reply(f"I found no deployed DAG matching {phrase!r}.{hint} `list dags` shows them all.", ok=False,
-                 data={"closest": found.closest})
+    return Reply(
+        f"I found no deployed DAG matching {phrase!r}.{hint} `list dags` shows them all.",
+        ok=False,
+        data={"closest": found.closest},
+    )
 
 
 def list_dags(assistant: Assistant, slots: dict[str, Any], ctx: Context) -> Reply:
@@ -63,8 +73,11 @@ def list_dags(assistant: Assistant, slots: dict[str, Any], ctx: Context) -> Repl
     if not dags:
         where = f" in namespace {slots['namespace']}" if slots.get("namespace") else ""
         return Reply(f"No DAGs are deployed{where} yet. Add a repository: `add repo <url>`.", data=[])
-    lines = [f"- {d.dag_id} ({'paused' if d.is_paused else 'active'})"
-             + (f" — {d.description}" if d.description else "") for d in dags]
+    lines = [
+        f"- {d.dag_id} ({'paused' if d.is_paused else 'active'})"
+        + (f" — {d.description}" if d.description else "")
+        for d in dags
+    ]
     return Reply(f"{len(dags)} DAGs:\n" + "\n".join(lines), data=dags)
 
 
@@ -131,13 +144,17 @@ def help_(assistant: Assistant, slots: dict[str, Any], ctx: Context) -> Reply:
 
 
 def unknown(assistant: Assistant, slots: dict[str, Any], ctx: Context) -> Reply:
-    return Reply("Sorry, that is outside what I can help with. I can:\n"
-                 + "\n".join(f"- {c}" for c in CAPABILITIES), ok=False)
+    return Reply(
+        "Sorry, that is outside what I can help with. I can:\n" + "\n".join(f"- {c}" for c in CAPABILITIES),
+        ok=False,
+    )
 
 
 def marketplace(assistant: Assistant, slots: dict[str, Any], ctx: Context) -> Reply:
-    raise NotAvailable("the shared-DAG marketplace is not available yet",
-                       "add the repository that holds the DAG with `add repo <url> to community`")
+    raise NotAvailable(
+        "the shared-DAG marketplace is not available yet",
+        "add the repository that holds the DAG with `add repo <url> to community`",
+    )
 
 
 HANDLERS: dict[str, Handler] = {

@@ -11,9 +11,42 @@ from assistant.airflow.models import DagInfo
 
 _WORD = re.compile(r"[a-z0-9]+")
 _FILLER = {
-    "my", "the", "a", "an", "our", "workflow", "workflows", "dag", "dags", "pipeline", "pipelines", "job",
-    "run", "trigger", "start", "please", "now", "it", "that", "this", "for", "me", "of", "to", "and",
-    "kick", "off", "launch", "execute", "again", "status", "logs", "log", "show", "did", "succeed",
+    "my",
+    "the",
+    "a",
+    "an",
+    "our",
+    "workflow",
+    "workflows",
+    "dag",
+    "dags",
+    "pipeline",
+    "pipelines",
+    "job",
+    "run",
+    "trigger",
+    "start",
+    "please",
+    "now",
+    "it",
+    "that",
+    "this",
+    "for",
+    "me",
+    "of",
+    "to",
+    "and",
+    "kick",
+    "off",
+    "launch",
+    "execute",
+    "again",
+    "status",
+    "logs",
+    "log",
+    "show",
+    "did",
+    "succeed",
 }
 
 
@@ -23,7 +56,6 @@ class Resolution:
     candidates: list[str]
     closest: list[str]
     vague: bool = False  # the phrase names nothing ("run a dag"): ask which
-
 
     @property
     def ambiguous(self) -> bool:

@@ -34,8 +34,12 @@ def ask(ctx: click.Context, text: tuple[str, ...], as_json: bool, assume_yes: bo
 
 
 @click.command()
-@click.option("--script", "script", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Run the messages of FILE (one per line) and print the transcript.")
+@click.option(
+    "--script",
+    "script",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Run the messages of FILE (one per line) and print the transcript.",
+)
 @click.option("--yes", "assume_yes", is_flag=True, help="Confirm actions with impact without asking.")
 @click.pass_context
 def chat(ctx: click.Context, script: Path | None, assume_yes: bool) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -12,8 +13,21 @@ if TYPE_CHECKING:
     from assistant.service import Assistant
 
 STARTERS = (
-    "add repo", "list repos", "sync", "remove repo", "list dags", "run", "trigger", "status", "logs",
-    "validate", "rollback", "generate a dag that", "will it fail", "help", "how do I",
+    "add repo",
+    "list repos",
+    "sync",
+    "remove repo",
+    "list dags",
+    "run",
+    "trigger",
+    "status",
+    "logs",
+    "validate",
+    "rollback",
+    "generate a dag that",
+    "will it fail",
+    "help",
+    "how do I",
 )
 BANNER = "Airflow assistant. Ask anything, `help` for what I can do; Ctrl-C cancels, Ctrl-D quits."
 
@@ -37,16 +51,12 @@ class NameCompleter:
 
 def _known_names(assistant: Assistant) -> set[str]:
     names: set[str] = set()
-    try:
+    with contextlib.suppress(AssistantError):
         names |= {d.dag_id for d in assistant.dags()}
-    except AssistantError:
-        pass
     repos = getattr(assistant, "repos", None)
     if repos is not None:
-        try:
+        with contextlib.suppress(AssistantError):
             names |= {r.name for r in repos()}
-        except AssistantError:
-            pass
     return names
 
 
@@ -85,4 +95,6 @@ def run_repl(assistant: Assistant, *, assume_yes: bool = False) -> None:
             continue
         style = "" if reply.ok else "yellow"
         console.print(reply.text, style=style, markup=False, highlight=False)
-        completer.names |= _known_names(assistant) if reply.intent in {"add_repo", "sync_repo", "list_dags"} else set()
+        completer.names |= (
+            _known_names(assistant) if reply.intent in {"add_repo", "sync_repo", "list_dags"} else set()
+        )

@@ -1,0 +1,1 @@
+"""The conversation layer: intent router, slots, dialogs and replies."""

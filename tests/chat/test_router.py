@@ -1,0 +1,141 @@
+"""The intent router with the real embedding model (ONNX export made once per session)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy
+import pytest
+
+from assistant.chat.router import INTENTS, IntentRouter, Route
+from assistant.chat.router_fit import THRESHOLD_GRID
+from assistant.retrieval.embedder import Embedder, OnnxEmbedder, export_onnx, onnx_path, source_model_dir
+
+
+@pytest.fixture(scope="session")
+def router_model_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    models = tmp_path_factory.mktemp("router-models")
+    return export_onnx(source_model_dir(), onnx_path(models, source_model_dir()))
+
+
+@pytest.fixture(scope="session")
+def real_embedder(router_model_file: Path) -> Embedder:
+    return OnnxEmbedder(router_model_file, source_model_dir() / "tokenizer.json")
+
+
+@pytest.fixture(scope="session")
+def router_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("router-cache")
+
+
+@pytest.fixture(scope="session")
+def router(real_embedder: Embedder, router_cache: Path) -> IntentRouter:
+    return IntentRouter(real_embedder, router_cache)
+
+
+class CountingEmbedder:
+    """The real embedder, counting how many texts it is asked to embed."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.dim = inner.dim
+        self.texts = 0
+
+    def embed(self, texts: Sequence[str]) -> numpy.ndarray:
+        self.texts += len(texts)
+        return self.inner.embed(texts)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "slots"),
+    [
+        ("trigger aws_deploy", "run_dag", {"dag_id": "aws_deploy"}),
+        ("trigerr aws_deploy", "run_dag", {"dag_id": "aws_deploy"}),
+        ("RUN NIGHTLY_BACKUP", "run_dag", {"dag_id": "NIGHTLY_BACKUP"}),
+        ("please kick off invoice_pipeline", "run_dag", {"dag_id": "invoice_pipeline"}),
+        ("did payroll_daily succeed?", "dag_status", {"dag_id": "payroll_daily"}),
+        ("SHOW THE LOGS OF CRM_SYNC", "dag_logs", {"dag_id": "CRM_SYNC"}),
+        ("stop tracking the billing repo", "remove_repo", {"name": "billing"}),
+        ("which repositories do you know?", "list_repos", {}),
+        ("list the personal dags", "list_dags", {"namespace": "personal"}),
+        ("roll back growth to commit 1a2b3c4", "rollback", {"target": "growth", "version": "1a2b3c4"}),
+        ("give airbyte_sync 4 stars", "marketplace_rate", {"name": "airbyte_sync", "stars": 4}),
+        ("how do I set retries on a task?", "question", {}),
+        ("what can you do?", "help", {}),
+    ],
+)
+def test_routes_messages_to_intents_and_slots(
+    router: IntentRouter, text: str, intent: str, slots: dict
+) -> None:
+    route = router.route(text)
+    assert (route.intent, route.slots) == (intent, slots)
+    assert 0.0 <= route.confidence <= 1.0
+
+
+@pytest.mark.parametrize(
+    "text", ["what's the weather in Paris", "order me a pizza", "who wrote war and peace"]
+)
+def test_out_of_scope_messages_are_unknown(router: IntentRouter, text: str) -> None:
+    route = router.route(text)
+    assert route.intent == "unknown"
+    assert route.slots == {}
+
+
+def test_route_many_keeps_order_and_matches_route(router: IntentRouter) -> None:
+    texts = ["status", "", "list dags", "tell me a joke", "sync etl"]
+    many = router.route_many(texts)
+    assert [r.intent for r in many] == [router.route(t).intent for t in texts]
+    assert many[1] == Route("unknown", {}, 0.0)
+    assert many[0].intent == "dag_status"
+
+
+def test_decision_is_fitted_and_cached(
+    real_embedder: Embedder, router: IntentRouter, router_cache: Path
+) -> None:
+    decision = router.decision
+    assert decision.threshold in THRESHOLD_GRID
+    assert decision.held_out_rejection >= 0.9  # the constraint the fit enforces on held-out examples
+    assert list((router_cache / "router").glob("router-*.npz"))
+    counting = CountingEmbedder(real_embedder)
+    again = IntentRouter(counting, router_cache)
+    assert again.decision == decision
+    assert counting.texts == 1  # only the probe that identifies the model; the examples came from disk
+    assert again.route("trigger aws_deploy").intent == "run_dag"
+    assert len(INTENTS) == 18
+
+
+@pytest.fixture
+def home_with_model(isolated_env: Path, router_model_file: Path, router_cache: Path) -> Path:
+    """ASSISTANT_HOME with the ONNX export and the router cache in models/, as after a first use."""
+    models = isolated_env / "models"
+    models.mkdir(parents=True)
+    try:
+        os.link(router_model_file, models / router_model_file.name)
+    except OSError:
+        shutil.copyfile(router_model_file, models / router_model_file.name)
+    shutil.copytree(router_cache / "router", models / "router")
+    return isolated_env
+
+
+def test_route_command_prints_one_json_object(home_with_model: Path, run_cli) -> None:
+    result = run_cli("route", 'trigger weekly_rollup with {"full": true}')
+    assert result.returncode == 0, result.stderr
+    printed = json.loads(result.stdout)
+    assert list(printed) == ["intent", "slots", "confidence"]
+    assert printed["intent"] == "run_dag"
+    assert printed["slots"] == {"dag_id": "weekly_rollup", "conf": {"full": True}}
+
+
+def test_route_command_reads_json_lines_from_stdin(home_with_model: Path, run_cli) -> None:
+    result = run_cli(
+        "route", input="RUN NIGHTLY_BACKUP\nrate slack_daily_digest 5 stars\nwhat's the weather\n"
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["intent"] for line in lines] == ["run_dag", "marketplace_rate", "unknown"]
+    assert lines[1]["slots"] == {"name": "slack_daily_digest", "stars": 5}
+    assert lines[2]["slots"] == {}
