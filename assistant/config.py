@@ -53,6 +53,7 @@ class Config:
     slack_webhook_url: str | None = field(default=None, repr=False)
     secret_key: str | None = field(default=None, repr=False)
     unpause_new_dags: bool = False
+    model_cache: Path | None = None
     source: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -65,7 +66,8 @@ class Config:
 
     @property
     def models_dir(self) -> Path:
-        return self.home / "models"
+        """Where the ONNX export and router caches live (shareable between homes)."""
+        return self.model_cache or self.home / "models"
 
     @property
     def repos_dir(self) -> Path:
@@ -103,6 +105,7 @@ FIELDS: dict[str, tuple[str, str, str, bool]] = {
     "serve_port": ("ASSISTANT_SERVE_PORT", "serve", "port", False),
     "slack_webhook_url": ("ASSISTANT_SLACK_WEBHOOK_URL", "notify", "slack_webhook_url", True),
     "secret_key": ("ASSISTANT_SECRET_KEY", "secrets", "key", True),
+    "model_cache": ("ASSISTANT_MODELS_DIR", "retrieval", "models_dir", False),
 }
 
 

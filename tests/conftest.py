@@ -18,6 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 AIRFLOW_SCRIPT = ROOT / "scripts" / "airflow.sh"
+SHARED_MODELS = ROOT / ".local" / "test-models"
 
 
 def _airflow_env() -> dict[str, str]:
@@ -40,6 +41,8 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.setenv("ASSISTANT_HOME", str(tmp_path / "assistant-home"))
+    # The ONNX export of the embedding model (made once, ~10 s) is shared by every test.
+    monkeypatch.setenv("ASSISTANT_MODELS_DIR", str(SHARED_MODELS))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("GIT_AUTHOR_NAME", "Test")
     monkeypatch.setenv("GIT_AUTHOR_EMAIL", "test@example.invalid")

@@ -104,6 +104,9 @@ class Conversation:
         if dialog.is_no(text):
             self.pending = None
             return Reply("Cancelled.", intent=pending.intent)
+        if self._is_new_request(text):
+            self.pending = None
+            return None
         value = dialog.coerce_answer(slot, text)
         if value in (None, ""):
             return Reply(
@@ -114,6 +117,13 @@ class Conversation:
             )
         self.pending = None
         return self._proceed(pending.intent, {**pending.slots, slot: value})
+
+    def _is_new_request(self, text: str) -> bool:
+        """An answer to "Which DAG?" is a name; a sentence the router is sure about is a new request."""
+        if len(text.split()) < 3:
+            return False
+        route = self.assistant.route(text)
+        return route.intent != "unknown" and route.confidence >= 0.8
 
     def _proceed(self, intent: str, slots: dict[str, Any]) -> Reply:
         missing = dialog.missing_slot(intent, slots)

@@ -39,7 +39,7 @@ CAPABILITIES = (
 )
 
 
-def _resolve(assistant: Assistant, slots: dict[str, Any], ctx: Context, verb: str) -> str | Reply:
+def resolve_dag_slot(assistant: Assistant, slots: dict[str, Any], ctx: Context, verb: str) -> str | Reply:
     phrase = str(slots.get("dag_id") or "")
     dags = assistant.dags()
     found = resolve_dag(phrase, dags)
@@ -82,7 +82,7 @@ def list_dags(assistant: Assistant, slots: dict[str, Any], ctx: Context) -> Repl
 
 
 def run_dag(assistant: Assistant, slots: dict[str, Any], ctx: Context) -> Reply:
-    resolved = _resolve(assistant, slots, ctx, "run")
+    resolved = resolve_dag_slot(assistant, slots, ctx, "run")
     if isinstance(resolved, Reply):
         return resolved
     conf = slots.get("conf") or {}
@@ -100,7 +100,7 @@ def run_dag(assistant: Assistant, slots: dict[str, Any], ctx: Context) -> Reply:
 def dag_status(assistant: Assistant, slots: dict[str, Any], ctx: Context) -> Reply:
     dag_id: str | None = None
     if slots.get("dag_id"):
-        resolved = _resolve(assistant, slots, ctx, "check")
+        resolved = resolve_dag_slot(assistant, slots, ctx, "check")
         if isinstance(resolved, Reply):
             return resolved
         dag_id = resolved
@@ -117,7 +117,7 @@ def dag_status(assistant: Assistant, slots: dict[str, Any], ctx: Context) -> Rep
 
 
 def dag_logs(assistant: Assistant, slots: dict[str, Any], ctx: Context) -> Reply:
-    resolved = _resolve(assistant, slots, ctx, "show logs for")
+    resolved = resolve_dag_slot(assistant, slots, ctx, "show logs for")
     if isinstance(resolved, Reply):
         return resolved
     ctx.dag_id = resolved

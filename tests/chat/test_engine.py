@@ -163,3 +163,21 @@ def test_every_turn_is_recorded_without_secrets() -> None:
 def test_empty_message_is_gentle(text: str) -> None:
     reply = _conversation(StubAssistant({}, [])).handle(text)
     assert reply.ok and "help" in reply.text
+
+
+def test_a_new_request_while_a_question_is_pending_is_not_taken_as_the_answer() -> None:
+    stub = StubAssistant(
+        {
+            "show the logs": Route("dag_logs", {}),
+            "how do I pass parameters to a DAG run?": Route("question", {}, 0.95),
+        },
+        ["etl_daily"],
+    )
+    answers: list[str] = []
+    stub.answer = lambda q: answers.append(q) or type("A", (), {"text": "use conf", "citations": [], "found": True})()
+    conv = _conversation(stub)
+    assert conv.handle("show the logs").awaiting == "slot:dag_id"
+    reply = conv.handle("how do I pass parameters to a DAG run?")
+    assert reply.intent == "question"
+    assert answers == ["how do I pass parameters to a DAG run?"]
+    assert conv.pending is None
