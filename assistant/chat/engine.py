@@ -119,11 +119,15 @@ class Conversation:
         return self._proceed(pending.intent, {**pending.slots, slot: value})
 
     def _is_new_request(self, text: str) -> bool:
-        """An answer to "Which DAG?" is a name; a sentence the router is sure about is a new request."""
-        if len(text.split()) < 3:
-            return False
+        """An answer to "Which DAG?" is a name; a request the router is sure about is a new one."""
         route = self.assistant.route(text)
-        return route.intent != "unknown" and route.confidence >= 0.8
+        if route.intent == "unknown" or route.confidence < 0.8:
+            return False
+        words = text.split()
+        if len(words) >= 3:
+            return True
+        names = {d.dag_id.lower() for d in self.assistant.dags()}
+        return not any(w.strip("`'\",.?!").lower() in names for w in words)
 
     def _proceed(self, intent: str, slots: dict[str, Any]) -> Reply:
         missing = dialog.missing_slot(intent, slots)
