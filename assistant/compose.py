@@ -16,7 +16,16 @@ from assistant.config import Config, load_config
 
 if TYPE_CHECKING:
     from assistant.airflow.port import AirflowPort
+    from assistant.chat.router import IntentRouter
+    from assistant.generation.pipeline import Generator
+    from assistant.gitops.deployer import Deployer
+    from assistant.gitops.store import RepoStore
+    from assistant.gitops.validator import Validator
+    from assistant.notify import Notifier
     from assistant.retrieval.embedder import Embedder
+    from assistant.retrieval.knowledge import KnowledgeBase
+    from assistant.retrieval.store import VectorStore
+    from assistant.secrets import CredentialStore
     from assistant.service import Assistant
 
 
@@ -52,6 +61,62 @@ class Components:
         from assistant.retrieval.embedder import load_embedder
 
         return load_embedder(self.config.models_dir)
+
+    @cached_property
+    def router(self) -> IntentRouter:
+        from assistant.chat.router import IntentRouter
+
+        return IntentRouter(self.embedder, self.config.models_dir)
+
+    @cached_property
+    def vector_store(self) -> VectorStore:
+        from assistant.retrieval.store import ChromaStore
+
+        return ChromaStore(self.config.chroma_dir, self.config.chroma_host, self.config.chroma_port)
+
+    @cached_property
+    def knowledge(self) -> KnowledgeBase:
+        from assistant.retrieval.knowledge import KnowledgeBase
+
+        return KnowledgeBase(lambda: self.embedder, lambda: self.vector_store, self.config.home / "index")
+
+    @cached_property
+    def credentials(self) -> CredentialStore:
+        from assistant.secrets import CredentialStore
+
+        return CredentialStore(self.config.home, self.config.secret_key)
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        from assistant.notify import Notifier
+
+        return Notifier(self.db, self.config.slack_webhook_url)
+
+    @cached_property
+    def validator(self) -> Validator:
+        from assistant.gitops.validator import PipelineValidator
+
+        return PipelineValidator(self.config)
+
+    @cached_property
+    def repo_store(self) -> RepoStore:
+        from assistant.gitops.store import RepoStore
+
+        return RepoStore(self.db)
+
+    @cached_property
+    def deployer(self) -> Deployer:
+        from assistant.gitops.deployer import Deployer
+
+        return Deployer(
+            self.config, self.repo_store, self.credentials, self.validator, lambda: self.airflow, self.notifier
+        )
+
+    @cached_property
+    def generator(self) -> Generator:
+        from assistant.generation import build_generator
+
+        return build_generator(self.config, lambda: self.knowledge, lambda: self.repo_store)
 
 
 def build_assistant(config: Config | None = None, **overrides: Any) -> Assistant:

@@ -170,6 +170,22 @@ def doctor(ctx: click.Context, as_json: bool) -> None:
         ctx.exit(1)
 
 
+@click.command()
+@click.pass_context
+def setup(ctx: click.Context) -> None:
+    """Prepare a fresh install: export the embedding model, index the docs, fit the router, check health."""
+    console = output.console()
+    with console.status("preparing the assistant …"):
+        steps = ctx.obj.assistant.setup()
+    for step in steps:
+        mark = "[green]ok[/green]  " if step.ok else "[red]FAIL[/red]"
+        took = f" ({step.seconds:.1f}s)" if step.seconds >= 0.1 else ""
+        console.print(f"{mark} {step.name}{took}: ", end="")
+        console.print(step.detail, markup=False)
+    if not all(s.ok for s in steps):
+        ctx.exit(1)
+
+
 @click.command("config")
 @json_option
 def config_cmd(as_json: bool) -> None:
@@ -183,4 +199,4 @@ def config_cmd(as_json: bool) -> None:
     output.console().print(output.table("configuration", ["setting", "value", "source"], rows))
 
 
-COMMANDS = [dags, run, status, logs, doctor, config_cmd]
+COMMANDS = [dags, run, status, logs, doctor, setup, config_cmd]

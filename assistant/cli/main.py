@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING
 import click
 
 from assistant import __version__
-from assistant.cli import airflow_cmds, chat_cmds
+from assistant.cli import (
+    airflow_cmds,
+    chat_cmds,
+    generate_cmd,
+    knowledge_cmds,
+    learning_cmds,
+    repo_cmds,
+    route_cmd,
+    validate_cmd,
+)
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
@@ -45,7 +54,18 @@ def cli(ctx: click.Context) -> None:
     ctx.obj = AppContext()
 
 
-for command in [*airflow_cmds.COMMANDS, *chat_cmds.COMMANDS]:
+for command in [
+    *airflow_cmds.COMMANDS,
+    *chat_cmds.COMMANDS,
+    *knowledge_cmds.COMMANDS,
+    *route_cmd.COMMANDS,
+    *learning_cmds.COMMANDS,
+    *generate_cmd.COMMANDS,
+]:
+    cli.add_command(command)
+for command in repo_cmds.COMMANDS:
+    cli.add_command(command)
+for command in validate_cmd.COMMANDS:
     cli.add_command(command)
 
 

@@ -1,0 +1,60 @@
+"""The FastAPI application: ``POST /webhooks/github``, ``POST /webhooks/gitlab``, ``GET /healthz``.
+
+FastAPI is imported inside :func:`create_app`, so importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from assistant.gitops.daemon import GitOpsDaemon
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def create_app(daemon: GitOpsDaemon, *, max_body_bytes: int = MAX_BODY_BYTES) -> Any:
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse
+
+    app = FastAPI(title="assistant", docs_url=None, redoc_url=None, openapi_url=None)
+
+    async def read_limited(request: Request) -> bytes | None:
+        declared = request.headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > max_body_bytes):
+            return None
+        body = bytearray()
+        async for chunk in request.stream():
+            body.extend(chunk)
+            if len(body) > max_body_bytes:
+                return None
+        return bytes(body)
+
+    async def receive(provider: str, request: Request) -> JSONResponse:
+        body = await read_limited(request)
+        if body is None:
+            return JSONResponse(
+                {"outcome": "rejected", "detail": f"payload over {max_body_bytes} bytes"}, 413
+            )
+        result = daemon.webhooks.handle(provider, dict(request.headers), body)  # type: ignore[arg-type]
+        payload = {"outcome": result.outcome, "detail": result.detail}
+        if result.repo and result.status == 202:
+            payload["repo"] = result.repo
+        return JSONResponse(payload, result.status)
+
+    # Plain Starlette routes: the endpoints take the request itself, no parameter parsing.
+    async def github(request: Request) -> JSONResponse:
+        return await receive("github", request)
+
+    async def gitlab(request: Request) -> JSONResponse:
+        return await receive("gitlab", request)
+
+    async def healthz(_request: Request) -> JSONResponse:
+        return JSONResponse(
+            {"ok": True, "pending": sorted(daemon.queue.pending()), "polling": daemon.polling}
+        )
+
+    app.add_route("/webhooks/github", github, methods=["POST"])
+    app.add_route("/webhooks/gitlab", gitlab, methods=["POST"])
+    app.add_route("/healthz", healthz, methods=["GET"])
+    return app
