@@ -1,0 +1,89 @@
+"""What the service calls: record fresh outcomes from Airflow, then run the pure core on them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from assistant.errors import AirflowUnavailable
+from assistant.learning import advisor, ingest, pages, predictor, reporter, store
+from assistant.learning.history import extract
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from assistant.compose import Components
+
+MIN_SUCCESS_RATE = 0.8
+
+
+@dataclass(frozen=True)
+class LearnResult:
+    proposals: list[pages.PageProposal]
+    written: list[Path] = field(default_factory=list)
+    indexed: bool = False
+
+
+def learned_pages_dir(components: Components) -> Path:
+    return components.config.home / "knowledge" / "failure-causes"
+
+
+def refresh(components: Components, dag_id: str | None = None) -> int:
+    """Record finished runs Airflow has that the state does not; 0 when Airflow is unreachable."""
+    airflow, db = components.airflow, components.db
+    try:
+        dag_ids = [dag_id] if dag_id else [d.dag_id for d in airflow.list_dags()]
+        return sum(ingest.record_finished_runs(airflow, db, d) for d in dag_ids)
+    except AirflowUnavailable:
+        return 0
+
+
+def predict(components: Components, dag_id: str, now: datetime | None = None) -> predictor.Prediction:
+    refresh(components, dag_id)  # also a clear DagNotFound for an unknown DAG
+    runs = store.load_history(components.db, dag_id).get(dag_id, [])
+    current = ingest.code_version(components.airflow.get_dag(dag_id))
+    return predictor.predict(dag_id, extract(runs, current), now or datetime.now(UTC))
+
+
+def risk_warning(components: Components, dag_id: str) -> str | None:
+    prediction = predict(components, dag_id)
+    if not prediction.warns:
+        return None
+    return (
+        f"Warning: {dag_id} is likely to fail ({prediction.probability:.0%}, {prediction.confidence} confidence): "
+        f"{prediction.reason}. {prediction.recommendation[:1].upper()}{prediction.recommendation[1:]}."
+    )
+
+
+def advise(components: Components, dag_id: str | None = None) -> list[advisor.Advice]:
+    refresh(components, dag_id)
+    history = store.load_history(components.db, dag_id)
+    return [item for dag, runs in sorted(history.items()) for item in advisor.advise(dag, runs)]
+
+
+def report(components: Components, since: str = "7d", notify: bool = True) -> list[reporter.DagReport]:
+    period = reporter.parse_since(since)
+    refresh(components)
+    history = store.load_history(components.db, since=datetime.now(UTC) - period)
+    rows = reporter.report(history, MIN_SUCCESS_RATE)
+    if notify:
+        for row in rows:
+            if row.below_threshold:
+                components.notifier.notify(
+                    "warning",
+                    f"success rate {row.dag_id}",
+                    f"{row.dag_id} succeeded in {row.success_rate:.0%} of {row.runs} runs over {since} "
+                    f"(below {MIN_SUCCESS_RATE:.0%})",
+                )
+    return rows
+
+
+def learn(components: Components, apply: bool) -> LearnResult:
+    refresh(components)
+    proposals = pages.propose(learned_pages_dir(components), store.load_history(components.db))
+    if not apply or not proposals:
+        return LearnResult(proposals)
+    written = pages.write(proposals)
+    components.knowledge.index(written, "docs")
+    return LearnResult(proposals, written, True)

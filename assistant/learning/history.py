@@ -1,0 +1,107 @@
+"""Features of one DAG's run history: transitions, streaks, causes, code changes.
+
+The model behind the failure warning is a small Markov view of a DAG: what tends to follow a
+success (how often a new failure starts) and what tends to follow a failure of each cause (does
+the cause persist, like expired credentials, or pass, like a flaky task). Each count is kept
+as (runs that followed, of which failed), turned into probabilities with Beta priors by
+:mod:`assistant.learning.predictor`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from assistant.learning.records import RunRecord
+
+
+@dataclass
+class Tally:
+    followed: int = 0
+    failed: int = 0
+
+    def add(self, failed: bool) -> None:
+        self.followed += 1
+        self.failed += int(failed)
+
+
+@dataclass
+class HistoryFeatures:
+    runs: int
+    window: int
+    failures_in_window: int
+    after_success: Tally
+    after_cause: dict[str, Tally]
+    after_fix: Tally
+    cause_counts: Counter[str]
+    failure_streak: int
+    last_cause: str | None
+    last_success_end: datetime | None
+    last_run_end: datetime | None
+    code_changed_since_failure: bool | None
+    median_gap_s: float | None
+    causes_seen_resolved: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def failure_rate(self) -> float:
+        return self.failures_in_window / self.window if self.window else 0.0
+
+
+def _code_changed(before: str | None, after: str | None) -> bool | None:
+    if before is None or after is None:
+        return None
+    return before != after
+
+
+def extract(
+    history: Sequence[RunRecord], current_code_version: str | None, window: int = 60
+) -> HistoryFeatures:
+    """Features of ``history`` (finished runs of one DAG, any order), as of the next run."""
+    runs = sorted((r for r in history if r.state in {"success", "failed"}), key=lambda r: r.start)
+    recent = runs[-window:]
+    after_success, after_fix = Tally(), Tally()
+    after_cause: dict[str, Tally] = {}
+    resolved: Counter[str] = Counter()
+    for previous, following in itertools.pairwise(recent):
+        if not previous.failed:
+            after_success.add(following.failed)
+            continue
+        cause = previous.cause or "(unknown)"
+        if _code_changed(previous.code_version, following.code_version):
+            after_fix.add(following.failed)
+        else:
+            after_cause.setdefault(cause, Tally()).add(following.failed)
+        if not following.failed:
+            resolved[cause] += 1
+    streak = 0
+    for run in reversed(runs):
+        if not run.failed:
+            break
+        streak += 1
+    last = runs[-1] if runs else None
+    last_failed = next((r for r in reversed(runs) if r.failed), None)
+    last_success = next((r for r in reversed(runs) if not r.failed), None)
+    starts = [r.start for r in recent]
+    gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(starts)]
+    return HistoryFeatures(
+        runs=len(runs),
+        window=len(recent),
+        failures_in_window=sum(r.failed for r in recent),
+        after_success=after_success,
+        after_cause=after_cause,
+        after_fix=after_fix,
+        cause_counts=Counter(r.cause for r in recent if r.failed and r.cause),
+        failure_streak=streak,
+        last_cause=last.cause if last and last.failed else None,
+        last_success_end=(last_success.end or last_success.start) if last_success else None,
+        last_run_end=(last.end or last.start) if last else None,
+        code_changed_since_failure=(
+            _code_changed(last_failed.code_version, current_code_version) if last_failed else None
+        ),
+        median_gap_s=statistics.median(gaps) if gaps else None,
+        causes_seen_resolved=dict(resolved),
+    )
