@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from assistant.chat.engine import Conversation
     from assistant.chat.router import Route
     from assistant.compose import Components
-    from assistant.tools.setup import Step
     from assistant.config import Config
     from assistant.generation.pipeline import GenerationResult
     from assistant.gitops.daemon import GitOpsDaemon
@@ -31,6 +30,7 @@ if TYPE_CHECKING:
     from assistant.retrieval.answer import Answer
     from assistant.retrieval.indexing import IndexReport, Progress
     from assistant.retrieval.search import Hit
+    from assistant.tools.setup import Step
     from assistant.validation.report import ValidationReport
 
 
