@@ -96,6 +96,12 @@ class Assistant:
         where = {"dag_id": dag_id} if dag_id else None
         return self.components.knowledge.search(query, k, collections, where)
 
+    def ingest_runs(self, limit: int = 50, dag_id: str | None = None) -> int:
+        """Index logs and outcomes of finished runs not ingested yet; returns how many runs."""
+        from assistant.retrieval.ingest import ingest_finished_runs
+
+        return ingest_finished_runs(self.components, limit, dag_id)
+
     def answer(self, question: str) -> Answer:
         """An answer to ``question`` from the indexed documentation, with citations."""
         from assistant.retrieval.answer import OllamaWriter, answer

@@ -1,0 +1,211 @@
+"""One step of a description ("back up the exports to S3") → a task kind and its parameters.
+
+The rules are ordered: the first whose pattern matches the step decides the kind, so the more
+specific services (a DAG to wait for, Slack, Kubernetes, S3) are tried before the generic words
+(a script, an API) and plain Python is the fallback.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Any
+
+_DB_TARGET = r"\binto\s+(?:the\s+|our\s+|a\s+)?(?:\w+\s+)?(?:postgres\w*|mysql|warehouse|table|database|db|snowflake|redshift|bigquery)\b"
+
+KIND_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("dag_sensor", re.compile(
+        r"\b(?:dag|pipeline|workflow)\s+[`'\"]?[a-z][\w.-]*[`'\"]?\s+(?:has\s+|to\s+)?(?:finish|complete|succeed|is\s+done|ran|run)"
+        r"|\b[a-z][a-z0-9]*_[\w.-]*\s+(?:dag|pipeline|workflow)\s+(?:has\s+|is\s+)?(?:finish|complete|succeed|done|ran)"
+        r"|\bwait\w*\s+(?:for|on|until)\s+(?:the\s+)?(?:upstream\s+)?(?:dag|pipeline|workflow)\b"
+        r"|\bupstream\s+(?:dag|pipeline|workflow)\b")),
+    ("file_sensor", re.compile(
+        r"\b(?:wait\w*|watch\w*|sens\w*|poll\w*|until)\b[^,]*\bfiles?\b"
+        r"|\bfiles?\b[^,]*\b(?:arriv\w*|lands?|landed|appears?|exists?|is\s+present|shows?\s+up|dropped)\b"
+        r"|\bwait\w*\s+for\s+\S*/\S+"
+        r"|\b(?:wait\w*|watch\w*|sens\w*|poll\w*)\b[^,]*(?:\s/\S+|\.(?:csv|json|parquet|txt|xml|gz|zip)\b)"
+        r"|\barrival\s+of\b")),
+    ("wait", re.compile(
+        r"\b(?:wait|sleep|pause|delay)\w*\s+(?:for\s+)?(?:\d+|an?|one|two|five|ten|fifteen|thirty)\s*"
+        r"(?:min\w*|hours?|hrs?|seconds?|secs?)\b")),
+    ("branch", re.compile(r"^\s*(?:if|unless|whether)\b|\bbranch\w*\b|\bdepending\s+on\b|\bchoose\s+between\b")),
+    ("slack", re.compile(r"\bslack\b")),
+    ("email", re.compile(r"\be-?mails?\b|\bmail\b|\bsmtp\b|\bnewsletter\b|[\w.+-]+@[\w-]+\.[\w.]+")),
+    ("kubernetes", re.compile(r"\bkubernetes\b|\bk8s\b|\bpods?\b|\bcontainer\w*\b|\bgke\b|\beks\b")),
+    ("sql", re.compile(_DB_TARGET)),
+    ("s3_copy", re.compile(r"\bs3\b|s3://|\baws\s+bucket")),
+    ("gcs_copy", re.compile(r"\bgcs\b|gs://|\bgoogle\s+cloud\s+storage\b|\bgcp\s+bucket")),
+    ("sql", re.compile(
+        r"\bsql\b|\bquery\b|\bqueries\b|\bpostgres\w*\b|\bmysql\b|\bsnowflake\b|\bredshift\b|\bbigquery\b"
+        r"|\bwarehouse\b|\bdatabase\b|\bdb\b|\btables?\b|\bvacuum\b|\bmaterialized\s+views?\b"
+        r"|\bstored\s+procedure\b|\bsqlite\b|\bmssql\b|\bselect\s+.+\s+from\b")),
+    ("http", re.compile(
+        r"\bapis?\b|\bhttps?\b|https?://|\bendpoints?\b|\bwebhooks?\b|\burls?\b|\brest\b|\bping\w*\b"
+        r"|\bhealth\s*-?checks?\b|\bweb\s*service\b|\bpagerduty\b|\bopsgenie\b")),
+    ("email", re.compile(r"\b(?:notify|alert)\b(?!.*\bslack\b)")),
+    ("bash", re.compile(
+        r"\bscripts?\b|\bbash\b|\bshell\b|\bcommands?\b|\bdeploy\w*\b|\bbuild\b|\bcompile\b|\brestart\w*\b"
+        r"|\bdocker\b|\bregistry\b|\bgit\b|\bdbt\b|\bmake\b|\brsync\b|\bcli\b|\bterraform\b|\bansible\b|\bhelm\b|\bspark-submit\b|\.sh\b")),
+)  # fmt: skip
+
+_QUOTED = re.compile(r"`([^`]+)`|\"([^\"]+)\"|'([^']{3,})'")
+_URL = re.compile(r"https?://[^\s,;\"'`]+")
+_PATH = re.compile(r"(?<![\w:/])(/[\w.\-*{}]+(?:/[\w.\-*{}]+)+)")
+_FILENAME = re.compile(r"\b[\w\-*]+\.(?:csv|json|parquet|txt|xml|gz|zip|xlsx|avro|done|ok|tsv|log)\b")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+\w")
+_S3 = re.compile(r"s3://[^\s,;\"'`]+")
+_GS = re.compile(r"gs://[^\s,;\"'`]+")
+_DAG_NAME = re.compile(
+    r"\b(?:dag|pipeline|workflow)\s+[`'\"]?([a-z][\w.-]*)[`'\"]?"
+    r"|[`'\"]?([a-z][a-z0-9]*_[\w.-]*)[`'\"]?\s+(?:dag|pipeline|workflow)\b"
+)
+_NOT_DAG_NAMES = {
+    "has",
+    "to",
+    "is",
+    "finishes",
+    "finished",
+    "completes",
+    "completed",
+    "succeeds",
+    "run",
+    "runs",
+}
+_DURATION = re.compile(r"(\d+|an?|one|two|five|ten|fifteen|thirty)\s*(min\w*|hours?|hrs?|seconds?|secs?)\b")
+_WORD_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "five": 5, "ten": 10, "fifteen": 15, "thirty": 30}
+_IMAGE = re.compile(r"\bimage\s+[`'\"]?([\w./:@-]+)")
+_CHANNEL = re.compile(r"(?<![\w])#([\w-]+)")
+_CONN_HINTS: tuple[tuple[str, str], ...] = (
+    ("postgres", "postgres_default"),
+    ("mysql", "mysql_default"),
+    ("snowflake", "snowflake_default"),
+    ("redshift", "redshift_default"),
+    ("bigquery", "google_cloud_default"),
+    ("sqlite", "sqlite_default"),
+    ("mssql", "mssql_default"),
+)
+DEFAULT_CONN: dict[str, str] = {
+    "sql": "warehouse",
+    "http": "http_default",
+    "s3_copy": "aws_default",
+    "gcs_copy": "google_cloud_default",
+    "email": "smtp_default",
+    "slack": "slack_default",
+    "file_sensor": "fs_default",
+}
+
+
+_SQL_START = re.compile(
+    r"(?i)\s*(?:select|insert|update|delete|merge|call|vacuum|refresh|create|truncate|analyze)\b"
+)
+_COMMAND_FIRST = frozenset({"dag_sensor", "file_sensor", "wait", "branch"})
+
+
+def classify(step: str) -> str:
+    """The task kind of one step (lower-case words of the description)."""
+    text = _URL.sub(" url ", step.lower())  # "https://user@host" is no e-mail address
+    command = re.search(r"`([^`]+)`", step)
+    for kind, pattern in KIND_RULES:
+        if command and kind not in _COMMAND_FIRST:
+            # A command in backticks is run as it is: SQL on a database, anything else in bash.
+            return "sql" if _SQL_START.match(command.group(1)) else "bash"
+        if pattern.search(text):
+            return kind
+    return "python"
+
+
+def quoted(step: str) -> str | None:
+    match = _QUOTED.search(step)
+    if not match:
+        return None
+    return next(g for g in match.groups() if g is not None).strip()
+
+
+def _minutes(step: str) -> int:
+    match = _DURATION.search(step.lower())
+    if not match:
+        return 5
+    raw, unit = match.groups()
+    value = int(raw) if raw.isdigit() else _WORD_NUMBERS[raw]
+    if unit.startswith("h"):
+        return min(value * 60, 24 * 60)
+    if unit.startswith("s"):
+        return 1
+    return max(1, min(value, 24 * 60))
+
+
+def external_dag_id(step: str) -> str | None:
+    for match in _DAG_NAME.finditer(step.lower()):
+        name = match.group(1) or match.group(2)
+        if name and name not in _NOT_DAG_NAMES:
+            return re.sub(r"[^a-z0-9_.-]", "_", name).strip("._-") or None
+    return None
+
+
+def params_for(kind: str, step: str) -> dict[str, Any]:
+    """The parameters of a task of ``kind`` that the step's words give (defaults elsewhere)."""
+    lower = step.lower()
+    literal = quoted(step)
+    if kind == "bash":
+        return {"command": literal} if literal else {}
+    if kind == "python":
+        return {"purpose": step}
+    if kind == "http":
+        url = _URL.search(step)
+        method = (
+            "POST"
+            if re.search(r"\b(?:post|send|notify|trigger|webhook|submit|push|create)\b", lower)
+            else "GET"
+        )
+        params: dict[str, Any] = {"method": method}
+        if url:
+            params["url"] = re.sub(r"//[^/@\s]*@", "//", url.group(0).rstrip("."))  # never credentials
+        return params
+    if kind == "file_sensor":
+        path = _PATH.search(step) or _FILENAME.search(step)
+        return {"path": path.group(0)} if path else {}
+    if kind == "dag_sensor":
+        name = external_dag_id(step)
+        return {"external_dag_id": name} if name else {}
+    if kind == "sql":
+        params = {}
+        for word, conn_id in _CONN_HINTS:
+            if word in lower:
+                params["conn_id"] = conn_id
+                break
+        if literal and _SQL_START.match(literal):
+            params["sql"] = literal
+        return params
+    if kind in ("s3_copy", "gcs_copy"):
+        urls = (_S3 if kind == "s3_copy" else _GS).findall(step)
+        params = {}
+        if len(urls) >= 2:
+            params["source"], params["dest"] = urls[0], urls[1]
+        elif len(urls) == 1:
+            into = re.search(r"\b(?:to|into|onto)\s+" + re.escape(urls[0]), step)
+            params["dest" if into else "source"] = urls[0]
+        return params
+    if kind == "kubernetes":
+        image = _IMAGE.search(step)
+        params = {"image": image.group(1)} if image else {}
+        if literal and not image:
+            params["command"] = literal
+        return params
+    if kind == "email":
+        to = _EMAIL.findall(_URL.sub(" ", step))
+        return {"to": to} if to else {}
+    if kind == "slack":
+        params = {"message": literal} if literal else {}
+        channel = _CHANNEL.search(step)
+        if channel:
+            params["channel"] = "#" + channel.group(1)
+        return params
+    if kind == "wait":
+        return {"minutes": _minutes(step)}
+    if kind == "branch":
+        return {"condition": step}
+    return {}
+
+
+def shell_echo(text: str) -> str:
+    return "echo " + shlex.quote(text)

@@ -1,0 +1,314 @@
+"""The deterministic description parser: words → :class:`DagSpec`, without an LLM.
+
+1. The schedule phrase is taken out (:mod:`assistant.generation.schedules`).
+2. Quoted text (commands, SQL, messages) is protected, then the rest is split into steps on
+   commas, "then", "and" (when a verb follows), "after that", sentences; "A after B" is turned
+   round into B, A and "A before B" kept as A, B.
+3. Each step gets a kind and parameters (:mod:`assistant.generation.kinds`) and a task id made of
+   its significant words. A step starting with "otherwise"/"else" is the other arm of the branch
+   before it. Everything else is a straight chain in the order the description gives.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+
+from assistant.errors import UsageError
+from assistant.generation.kinds import classify, params_for, quoted
+from assistant.generation.schedules import extract_schedule
+from assistant.generation.spec import DagSpec, TaskSpec, check_spec
+
+_VERB_TEXT = """deploy back backup upload download copy move sync send post notify alert email mail message run execute
+    call fetch get pull push load extract transform clean validate check wait sleep pause train score build
+    compile test refresh rebuild update insert delete purge archive compress export import query ping trigger
+    start stop restart generate create compute aggregate process publish write read parse scrape crawl index
+    vacuum analyze analyse report summarize summarise merge join dedupe deduplicate migrate backfill snapshot
+    scan monitor poll launch spin submit invoke hit tell kick rotate reindex optimize optimise materialize
+    sense watch store save dump truncate drop warm flush resize convert encrypt decrypt zip unzip slack page
+    then finally also mirror replicate enrich score retrain evaluate predict upsert append rollup roll apply
+    transfer stage ingest land collect gather prune expire cleanup"""
+VERBS = frozenset(_VERB_TEXT.split())
+_STOP_TEXT = """a an the it its them this that these those our my your their his her we us i then finally first next
+    also afterwards please and of some all any every each just"""
+STOP_WORDS = frozenset(_STOP_TEXT.split())
+_LEADING = re.compile(
+    r"^(?:and\s+)?(?:then|finally|first(?:ly)?|next|afterwards|after\s+that|also|lastly|once\s+done|"
+    r"when\s+done|and|last(?:ly)?|second(?:ly)?|third(?:ly)?|step\s+\d+:?)\b[\s,:]*",
+    re.IGNORECASE,
+)
+_NAME = re.compile(r"\b(?:called|named|dag\s+id|dag_id)\s*[:=]?\s*[`'\"]?([A-Za-z][\w-]{2,62})[`'\"]?", re.I)
+_SPLIT = re.compile(
+    r"\s*(?:[;,]|\.\s+|\.$)\s*(?:and\s+)?(?:then\s+)?"
+    r"|\s+(?:and\s+)?then\s+"
+    r"|\s+(?=otherwise\b|else\b)|\s+after\s+that\s+|\s+afterwards\s+|\s+followed\s+by\s+|\s+before\s+(?=\w+ing\b|\w+\s)",
+    re.IGNORECASE,
+)
+_AND = re.compile(r"\s+(?:and|&)\s+(?:also\s+)?(?=(\w+))", re.IGNORECASE)
+_AFTER = re.compile(r"^(.+?)\s+(?:after|once|when)\s+(.+)$", re.IGNORECASE)
+_LEAD_CONDITION = re.compile(r"^(?:after|once|when)\s+(.+)$", re.IGNORECASE)
+_OTHERWISE = re.compile(r"^(?:otherwise|else|if\s+not)\b[\s,]*", re.IGNORECASE)
+RESERVED_NAMES = frozenset(
+    {
+        "dag",
+        "task",
+        "chain",
+        "datetime",
+        "timedelta",
+        "timezone",
+        "json",
+        "urllib",
+        "logging",
+        "log",
+        "airflow",
+    }
+)
+_DONE_WORDS = re.compile(
+    r"\b(?:finishes|finished|is\s+done|completes|completed|succeeds|has\s+run|is\s+finished|ends)\b", re.I
+)
+_SENSOR_WORDS = re.compile(r"\b(?:arrives?|lands?|appears?|exists?|shows?\s+up|is\s+present)\b", re.I)
+
+
+def _protect(text: str) -> tuple[str, list[str]]:
+    """Replace quoted segments by placeholders so their commas and "then"s do not split steps."""
+    saved: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        saved.append(match.group(0))
+        return f"\x00{len(saved) - 1}\x00"
+
+    return re.sub(r"`[^`]*`|\"[^\"]*\"|'[^']{3,}'", keep, text), saved
+
+
+def _restore(text: str, saved: list[str]) -> str:
+    return re.sub(r"\x00(\d+)\x00", lambda m: saved[int(m.group(1))], text)
+
+
+def _split_and(segment: str) -> list[str]:
+    """Split on "and" only where the next word is a verb: "load and clean" stays one step."""
+    parts: list[str] = []
+    start = 0
+    for match in _AND.finditer(segment):
+        if match.group(1).lower() in VERBS:
+            parts.append(segment[start : match.start()])
+            start = match.end()
+    parts.append(segment[start:])
+    return parts
+
+
+def _split_condition(part: str) -> list[str] | None:
+    """["if it is raining", "send an email"] for "if it is raining send an email", else None."""
+    words = part.split()
+    if len(words) < 4 or words[0].lower() not in {"if", "unless"}:
+        return None
+    for index in range(3, len(words)):
+        word = words[index].lower()
+        if word == "then" and index + 1 < len(words):
+            return [" ".join(words[:index]), " ".join(words[index + 1 :])]
+        if word in VERBS:
+            return [" ".join(words[:index]), " ".join(words[index:])]
+    return None
+
+
+def split_steps(text: str) -> list[str]:
+    """The steps of a description (schedule already removed), in execution order."""
+    protected, saved = _protect(text.strip())
+    steps: list[str] = []
+    for segment in _SPLIT.split(protected):
+        for part in _split_and(segment or ""):
+            part = _LEADING.sub("", part.strip()).strip(" .,;:")
+            part = _LEADING.sub("", part).strip(" .,;:")
+            if not part:
+                continue
+            lead = _LEAD_CONDITION.match(part)
+            after = _AFTER.match(part)
+            condition = _split_condition(part)
+            if condition:
+                # "if it is raining send an email": the branch, then its action.
+                steps.extend(condition)
+            elif lead:
+                steps.append(lead.group(1))
+            elif after and not _OTHERWISE.match(part):
+                # "email the team after the load finishes" → the load, then the email.
+                steps.extend([after.group(2), after.group(1)])
+            else:
+                steps.append(part)
+    return [_restore(s, saved).strip() for s in steps if _meaningful(_restore(s, saved))]
+
+
+def _meaningful(step: str) -> bool:
+    words = [w for w in re.findall(r"[a-z0-9]+", step.lower()) if w not in STOP_WORDS]
+    filler = {"done", "it", "so", "on", "to", "do", "nothing", "otherwise", "else", "skip"}
+    return bool(words) and not all(w in filler for w in words)
+
+
+def _words(text: str) -> list[str]:
+    cleaned = re.sub(r"[`'\"].*?[`'\"]", " ", text.lower())
+    cleaned = re.sub(r"https?://\S+|s3://\S+|gs://\S+|[\w.+-]+@[\w.-]+|/[\w./*-]+", " ", cleaned)
+    return [w for w in re.findall(r"[a-z][a-z0-9]*|\d+", cleaned) if w not in STOP_WORDS]
+
+
+_TRAILING = frozenset(
+    {"to", "on", "with", "for", "from", "into", "in", "at", "by", "of", "via", "using", "as"}
+)
+
+
+def identifier(text: str, *, limit: int = 40, max_words: int = 4, fallback: str = "step") -> str:
+    words = _words(re.split(r"\s+(?:with|using|via)\s+", text, maxsplit=1)[0])
+    picked: list[str] = []
+    for word in words:
+        if len(picked) == max_words or len("_".join([*picked, word])) > limit:
+            break
+        picked.append(word)
+    while picked and picked[-1] in _TRAILING:
+        picked.pop()
+    name = "_".join(picked) or fallback
+    if name[0].isdigit():
+        name = f"{fallback}_{name}"
+    return name
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in RESERVED_NAMES:
+        name = f"{name}_step"
+    candidate, number = name, 2
+    while candidate in taken:
+        candidate = f"{name}_{number}"
+        number += 1
+    taken.add(candidate)
+    return candidate
+
+
+def _dag_id(description: str, tasks: list[TaskSpec]) -> str:
+    named = _NAME.search(description)
+    if named:
+        return re.sub(r"[^a-z0-9_]", "_", named.group(1).lower()).strip("_")[:63]
+    skip = {"wait", "for", "if", "is", "step"}
+    # Named after its first real work (not a sensor, a pause or a decision) and where it ends.
+    work = [t for t in tasks if t.kind not in {"wait", "file_sensor", "dag_sensor", "branch"}] or tasks
+    first = [w for w in work[0].task_id.split("_") if w not in skip and not w.isdigit()][:3]
+    last_words = tasks[-1].task_id.split("_") if len(tasks) > 1 else []
+    last = [w for w in last_words if w not in VERBS and w not in skip and w not in _TRAILING][:2]
+    words: list[str] = []
+    for word in [*first, *last]:
+        if word not in words:
+            words.append(word)
+    while words and words[-1] in _TRAILING:
+        words.pop()
+    name = "_".join(words)[:50].strip("_") or "generated"
+    return name if name[0].isalpha() else f"dag_{name}"
+
+
+def _task_name(step: str, kind: str, params: dict[str, object]) -> str:
+    if kind == "dag_sensor" and params.get("external_dag_id"):
+        return identifier(f"wait for {str(params['external_dag_id']).replace('.', '_')}", max_words=8)
+    if kind == "file_sensor" and params.get("path"):
+        stem = re.sub(r"[^a-z0-9]+", " ", str(params["path"]).lower().rsplit("/", 1)[-1])
+        return identifier(f"wait for {stem}", max_words=5)
+    text = _DONE_WORDS.sub("", step) if kind in ("dag_sensor", "file_sensor") else step
+    if kind in ("dag_sensor", "file_sensor") and not re.match(r"(?i)\s*(wait|watch|sense|poll)", text):
+        text = "wait for " + _SENSOR_WORDS.sub("", text)
+    name = identifier(text, fallback=kind)
+    if "_" not in name:
+        # "run `bash /opt/clean.sh`", "fetch https://api.example.com/orders": name it after its object.
+        detail = _detail(step)
+        if detail:
+            name = identifier(f"{name} {detail}", fallback=kind)
+    return name
+
+
+_GENERIC_PARTS = frozenset(
+    {"api", "www", "v1", "v2", "v3", "com", "org", "net", "io", "json", "https", "http"}
+)
+
+
+def _detail(step: str) -> str:
+    """Words naming the object of a step that the task id would otherwise lose (URLs, quotes, ...)."""
+    literal = quoted(step)
+    if literal:
+        return re.sub(r"[^a-z0-9]+", " ", literal.lower().split()[-1].rsplit("/", 1)[-1])
+    url = re.search(r"(?:https?|s3|gs)://([^\s/]+)(/[^\s]*)?", step)
+    if url:
+        path_parts = [p for p in re.split(r"[^a-z0-9]+", (url.group(2) or "").lower()) if p]
+        host_parts = url.group(1).lower().split(".")
+        parts = [p for p in path_parts if p not in _GENERIC_PARTS][-1:]
+        parts = parts or [p for p in host_parts if p not in _GENERIC_PARTS][:1]
+        return parts[0] if parts else ""
+    email = re.search(r"([\w.+-]+)@[\w-]+\.", step)
+    if email:
+        return re.sub(r"[^a-z0-9]+", " ", email.group(1).lower())
+    path = re.search(r"/[\w.\-/]+", step)
+    return re.sub(r"[^a-z0-9]+", " ", path.group(0).lower().rsplit("/", 1)[-1]) if path else ""
+
+
+def parse_description(description: str) -> DagSpec:
+    """The spec of the DAG the description asks for; UsageError when it names no step."""
+    text = " ".join(description.split())
+    if not text:
+        raise UsageError(
+            "the description is empty", 'describe the workflow, e.g. "every hour fetch X, then load Y"'
+        )
+    schedule, rest, _phrase = extract_schedule(text)
+    rest = _NAME.sub(" ", rest)
+    steps = split_steps(rest)
+    if not steps:
+        raise UsageError(
+            f"no steps found in {description!r}",
+            'describe what to do, e.g. "daily at 2am export the orders table, then upload it to S3"',
+        )
+    tasks: list[TaskSpec] = []
+    taken: set[str] = set()
+    previous: list[str] = []
+    open_branch: TaskSpec | None = None
+    for step in steps:
+        otherwise = _OTHERWISE.match(step)
+        body = _OTHERWISE.sub("", step).strip() if otherwise else step
+        kind = classify(body)
+        params = params_for(kind, body)
+        task = TaskSpec(
+            task_id=_unique(_task_name(body, kind, params), taken), kind=kind, summary=body, params=params
+        )
+        if otherwise and open_branch is not None:
+            # The other arm of the branch: runs instead of the first arm, joins with it afterwards.
+            task.upstream = [open_branch.task_id]
+            previous = [*previous, task.task_id]
+            open_branch = None
+        else:
+            task.upstream = list(previous)
+            previous = [task.task_id]
+            open_branch = task if kind == "branch" else None if open_branch is None else open_branch
+            if (
+                open_branch is not None
+                and open_branch is not task
+                and open_branch.task_id not in task.upstream
+            ):
+                open_branch = None
+        tasks.append(task)
+    spec = DagSpec(
+        dag_id=_dag_id(description, tasks),
+        description=text,
+        tasks=tasks,
+        schedule=schedule,
+        tags=_tags(tasks),
+    )
+    return check_spec(spec)
+
+
+_KIND_TAGS = {
+    "s3_copy": "s3",
+    "gcs_copy": "gcs",
+    "kubernetes": "kubernetes",
+    "slack": "slack",
+    "email": "email",
+    "sql": "sql",
+    "http": "http",
+}
+
+
+def _tags(tasks: list[TaskSpec]) -> list[str]:
+    tags = ["generated"]
+    for task in tasks:
+        tag = _KIND_TAGS.get(task.kind)
+        if tag and tag not in tags:
+            tags.append(tag)
+    return tags

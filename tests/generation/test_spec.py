@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import pytest
+
+from assistant.errors import UsageError
+from assistant.generation.llm import spec_from_llm_text
+from assistant.generation.spec import spec_from_dict
+
+
+def _task(task_id: str, kind: str = "python", upstream: list[str] | None = None, **params: object) -> dict:
+    return {"task_id": task_id, "kind": kind, "upstream": upstream or [], "params": params}
+
+
+def test_tasks_are_put_in_dependency_order() -> None:
+    spec = spec_from_dict({"dag_id": "d", "tasks": [_task("b", upstream=["a"]), _task("a")]})
+    assert [t.task_id for t in spec.tasks] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        ({"dag_id": "d", "tasks": []}, "non-empty"),
+        ({"dag_id": "Bad Id", "tasks": [_task("a")]}, "lower_snake_case"),
+        ({"dag_id": "d", "tasks": [_task("a", "teleport")]}, "unknown kind"),
+        ({"dag_id": "d", "tasks": [_task("a", upstream=["b"]), _task("b", upstream=["a"])]}, "cycle"),
+        ({"dag_id": "d", "tasks": [_task("a", upstream=["zz"])]}, "unknown task"),
+        ({"dag_id": "d", "tasks": [_task("a"), _task("a")]}, "used twice"),
+        ({"dag_id": "d", "schedule": "sometimes", "tasks": [_task("a")]}, "cron"),
+        ({"dag_id": "d", "retries": 99, "tasks": [_task("a")]}, "between"),
+    ],
+)
+def test_malformed_specs_are_refused_with_the_reason(data: dict, words: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        spec_from_dict(data)
+    assert words in caught.value.message
+
+
+def test_unknown_params_are_dropped_and_known_ones_kept() -> None:
+    spec = spec_from_dict({"dag_id": "d", "tasks": [_task("a", "bash", command="make", evil="x")]})
+    assert spec.tasks[0].params == {"command": "make"}
+
+
+def test_llm_answer_with_prose_around_the_json_is_read() -> None:
+    text = 'Sure! {"dag_id": "x", "schedule": "@daily", "tasks": [{"task_id": "a", "kind": "bash"}]} Done.'
+    spec = spec_from_llm_text(text, "desc")
+    assert (spec.dag_id, spec.schedule, spec.description) == ("x", "@daily", "desc")
+
+
+def test_llm_answer_without_json_is_a_usage_error() -> None:
+    with pytest.raises(UsageError):
+        spec_from_llm_text("I cannot do that", "desc")
