@@ -108,8 +108,18 @@ class Components:
     def deployer(self) -> Deployer:
         from assistant.gitops.deployer import Deployer
 
+        from assistant.tools.dag_index import index_release
+
         return Deployer(
-            self.config, self.repo_store, self.credentials, self.validator, lambda: self.airflow, self.notifier
+            self.config,
+            self.repo_store,
+            self.credentials,
+            self.validator,
+            lambda: self.airflow,
+            self.notifier,
+            on_published=lambda spec, release_dir, dag_files: index_release(
+                self.knowledge, spec, release_dir, dag_files
+            ),
         )
 
     @cached_property

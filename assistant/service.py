@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from assistant.retrieval.answer import Answer
     from assistant.retrieval.indexing import IndexReport, Progress
     from assistant.retrieval.search import Hit
+    from assistant.tools.ingest import IngestSummary
     from assistant.tools.setup import Step
     from assistant.validation.report import ValidationReport
 
@@ -96,11 +97,11 @@ class Assistant:
         where = {"dag_id": dag_id} if dag_id else None
         return self.components.knowledge.search(query, k, collections, where)
 
-    def ingest_runs(self, limit: int = 50, dag_id: str | None = None) -> int:
-        """Index logs and outcomes of finished runs not ingested yet; returns how many runs."""
-        from assistant.retrieval.ingest import ingest_finished_runs
+    def ingest_runs(self, limit: int = 50, dag_id: str | None = None) -> IngestSummary:
+        """Record and index finished runs not seen yet (outcomes, error templates, logs)."""
+        from assistant.tools.ingest import ingest
 
-        return ingest_finished_runs(self.components, limit, dag_id)
+        return ingest(self.components, dag_id, limit)
 
     def answer(self, question: str) -> Answer:
         """An answer to ``question`` from the indexed documentation, with citations."""

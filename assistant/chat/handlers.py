@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from assistant.chat.replies import Reply
 from assistant.chat.resolve import resolve_dag
-from assistant.errors import NotAvailable
+from assistant.errors import AssistantError, NotAvailable
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
@@ -89,6 +90,8 @@ def run_dag(assistant: Assistant, slots: dict[str, Any], ctx: Context) -> Reply:
     run = assistant.trigger(resolved, conf)
     ctx.dag_id, ctx.run_id = resolved, run.run_id
     report = assistant.wait(run, ctx.wait_timeout_s)
+    with contextlib.suppress(AssistantError):  # learning from the run never changes its outcome
+        assistant.ingest_runs(limit=5, dag_id=resolved)
     state = report.run.state
     duration = f" in {report.run.duration_s:.1f}s" if report.run.duration_s is not None else ""
     text = f"Ran {resolved} (run {run.run_id}): {state}{duration}."

@@ -85,8 +85,33 @@ def run(
         output.print_json(report)
     else:
         _print_report(report)
+    _learn_from(assistant, dag_id)
     if report.run.state != "success":
         ctx.exit(1)
+
+
+def _learn_from(assistant: Any, dag_id: str) -> None:
+    """Record and index the finished run; a failure here never changes the run's outcome."""
+    from assistant.errors import AssistantError
+
+    try:
+        assistant.ingest_runs(limit=5, dag_id=dag_id)
+    except AssistantError as exc:
+        click.echo(f"note: the run was not indexed ({exc.message})", err=True)
+
+
+@click.command()
+@click.option("--dag", "dag_id", help="Only runs of this DAG.")
+@click.option("--limit", type=int, default=50, show_default=True, help="How many recent runs to look at.")
+@json_option
+@click.pass_context
+def ingest(ctx: click.Context, dag_id: str | None, limit: int, as_json: bool) -> None:
+    """Record and index finished runs not seen yet (`serve` does this continuously)."""
+    summary = ctx.obj.assistant.ingest_runs(limit=limit, dag_id=dag_id)
+    if as_json:
+        output.print_json(summary)
+    else:
+        click.echo(f"recorded {summary.recorded} run(s), indexed {summary.indexed} run(s)")
 
 
 def _print_report(report: Any) -> None:
@@ -199,4 +224,4 @@ def config_cmd(as_json: bool) -> None:
     output.console().print(output.table("configuration", ["setting", "value", "source"], rows))
 
 
-COMMANDS = [dags, run, status, logs, doctor, setup, config_cmd]
+COMMANDS = [dags, run, status, logs, ingest, doctor, setup, config_cmd]

@@ -47,6 +47,7 @@ class Deployer:
         *,
         wait_timeout_s: float = 60.0,
         git_retries: int = 3,
+        on_published: Callable[[RepoSpec, Path, dict[str, str]], object] | None = None,
     ) -> None:
         if config.dags_folder is None:
             raise UsageError("no Airflow DAGs folder is configured", "set ASSISTANT_DAGS_FOLDER")
@@ -59,6 +60,8 @@ class Deployer:
         self.notifier = notifier
         self.wait_timeout_s = wait_timeout_s
         self.git_retries = git_retries
+        # Called after a release is live (e.g. to index the deployed DAG code for generation).
+        self.on_published = on_published
         self.locks_dir = config.home / "locks"
 
     # -- entry points -------------------------------------------------------------------------
@@ -267,6 +270,11 @@ class Deployer:
             "warning" if any(d.state in ("import error", "not visible yet") for d in outcome.dags) else "info"
         )
         self.notifier.notify(level, f"repo {spec.name}", summary)
+        if self.on_published is not None:
+            try:
+                self.on_published(spec, Path(info.path), candidate.dag_files)
+            except AssistantError as exc:  # the deployment stands; only the index is behind
+                self.notifier.notify("warning", f"repo {spec.name}", f"deployed, but not indexed: {exc.message}")
         return outcome
 
     def _previous_dag_ids(self, name: str, current_id: int) -> list[str]:

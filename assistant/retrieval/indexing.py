@@ -169,6 +169,12 @@ class Indexer:
         self._write(collection, records, embed_texts, list(files), files, None)
         return len(records)
 
+    def remove_groups(self, collection: str, groups: Sequence[str]) -> None:
+        """Drop every passage of ``groups`` (paths, or the group keys of generated passages)."""
+        check_collection(collection)
+        if groups:
+            self._write(collection, [], [], list(groups), {}, None)
+
     def _write(
         self,
         collection: str,

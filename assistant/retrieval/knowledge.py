@@ -61,6 +61,13 @@ class KnowledgeBase:
     def add_passages(self, collection: str, passages: list[tuple[str, str, Metadata]], group_key: str) -> int:
         return self._indexer.index_passages(collection, passages, group_key)
 
+    def remove_groups(self, collection: str, groups: Sequence[str]) -> None:
+        self._indexer.remove_groups(collection, groups)
+
+    def indexed_groups(self, collection: str) -> list[str]:
+        """The paths (or passage groups) indexed in ``collection``."""
+        return list(self.mirror.file_hashes(collection))
+
     def ensure_builtin_knowledge(self) -> IndexReport | None:
         """Index ``knowledge/`` into ``docs`` when it is new or changed (first use, upgrades)."""
         folder = self.builtin_knowledge

@@ -9,6 +9,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from assistant.errors import UsageError
+from assistant.tools.run_watch import RunWatcher
 
 if TYPE_CHECKING:
     from assistant.service import Assistant
@@ -31,6 +32,7 @@ def serve(
     port = config.serve_port if port is None else port
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     daemon = assistant.gitops_daemon(poll_interval_s=poll_interval_s).start()
+    watcher = RunWatcher(assistant.ingest_runs, daemon.poller.interval_s or config.poll_interval_s).start()
     try:
         if not webhooks:
             logging.getLogger("assistant.web").info(
@@ -52,4 +54,5 @@ def serve(
                 f"cannot listen on {host}:{port}", "pick another --port (or ASSISTANT_SERVE_PORT)"
             )
     finally:
+        watcher.stop()
         daemon.stop()

@@ -51,6 +51,9 @@ class StubAssistant:
         done = DagRunInfo(run.dag_id, run.run_id, "failed", start_date=now, end_date=now)
         return RunReport(done, [], [TaskLog("upload", 1, "failed", "ExpiredToken")])
 
+    def ingest_runs(self, limit: int = 50, dag_id: str | None = None) -> None:
+        self.ingested = dag_id
+
     def status(self, dag_id: str | None = None, limit: int = 10) -> list[DagRunInfo]:
         return [DagRunInfo(dag_id or "x", f"run{len(self.triggered)}", "failed")]
 
@@ -80,6 +83,7 @@ def test_missing_slot_is_asked_for_and_the_answer_fills_it() -> None:
     second = conv.handle("aws_deploy")
     assert stub.triggered == [("aws_deploy", {})]
     assert "aws_deploy" in second.text and "ExpiredToken" in second.text
+    assert stub.ingested == "aws_deploy"  # the finished run is learned from
 
 
 def test_descriptive_name_resolves_to_the_deployed_dag() -> None:

@@ -42,8 +42,10 @@ def test_finished_runs_are_ingested_once_with_secrets_redacted(
     report = runs.wait(airflow, runs.trigger(airflow, dag_id), timeout_s=180)
     assert report.run.state == "failed"
 
-    assert assistant.ingest_runs(dag_id=dag_id) == 1
-    assert assistant.ingest_runs(dag_id=dag_id) == 0  # idempotent: a run is ingested once
+    first = assistant.ingest_runs(dag_id=dag_id)
+    assert (first.recorded, first.indexed) == (1, 1)
+    again = assistant.ingest_runs(dag_id=dag_id)
+    assert (again.recorded, again.indexed) == (0, 0)  # idempotent: a run is ingested once
 
     hits = assistant.search("AWS credentials expired", k=5, collections=["task_logs"], dag_id=dag_id)
     assert hits and all(h.metadata["dag_id"] == dag_id for h in hits)
