@@ -107,7 +107,6 @@ class Components:
     @cached_property
     def deployer(self) -> Deployer:
         from assistant.gitops.deployer import Deployer
-
         from assistant.tools.dag_index import index_release
 
         return Deployer(
