@@ -11,6 +11,8 @@
 # AIRFLOW_ADMIN_USER (admin), AIRFLOW_ADMIN_PASSWORD (admin), AIRFLOW_VERSION_SPEC (3.3.*),
 # AIRFLOW_PYTHON (python3.11 or python3).
 set -euo pipefail
+# pip warns about every find-links folder this machine lacks; keep real errors only.
+quiet_pip() { grep -v "^WARNING: Location" || true; }
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 AIRFLOW_DIR="${AIRFLOW_DIR:-$ROOT/.local/airflow}"
@@ -42,7 +44,7 @@ cmd_install() {
   echo "airflow: installing apache-airflow==$AIRFLOW_VERSION_SPEC into $VENV"
   mkdir -p "$AIRFLOW_DIR"
   "$(pick_python)" -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check "apache-airflow==$AIRFLOW_VERSION_SPEC"
+  "$VENV/bin/pip" install -q --disable-pip-version-check "apache-airflow==$AIRFLOW_VERSION_SPEC" 2>&1 | quiet_pip
 }
 
 write_env() {
