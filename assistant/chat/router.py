@@ -3,50 +3,38 @@
 How it decides:
 
 1. The message is normalised for the model (lower case, typos corrected towards the router's
-   vocabulary, URLs/JSON/paths reduced to a tag): "TRIGERR aws_deploy" -> "trigger aws_deploy".
-2. It is embedded (all-MiniLM-L6-v2) and compared with every example utterance of every intent
-   (``assistant/chat/intents/*.txt``); an intent scores the mean of its ``k`` best similarities,
-   plus a naive Bayes keyword probability (:mod:`assistant.chat.router_lexical`) and a bonus for
-   hand-written domain cues (:mod:`assistant.chat.router_cues`).
-3. ``unknown`` wins when the out-of-scope examples are closest, the best score is below a
-   threshold, or the two best intents are within a margin; ``k``, threshold and margin are fitted
-   on a held-out split of the examples (:mod:`assistant.chat.router_fit`).
+   vocabulary, names such as ``aws_deploy`` replaced by a placeholder, URLs/JSON/paths reduced to
+   a tag): "TRIGERR aws_deploy" -> "trigger x" (:mod:`assistant.chat.router_text`).
+2. It is embedded (all-MiniLM-L6-v2). Each intent gets a score mixing the similarity to its
+   example utterances (``assistant/chat/intents/*.txt``; mean of the ``k`` best), a linear
+   read-out of the embedding (:mod:`assistant.chat.router_linear`), a naive Bayes keyword
+   probability (:mod:`assistant.chat.router_lexical`), hand-written domain cues
+   (:mod:`assistant.chat.router_cues`) and a lift for messages that name a thing of the domain
+   (:mod:`assistant.chat.router_domain`).
+3. ``unknown`` wins when the out-of-scope examples score best, the best score is below a
+   threshold, or the two best intents are within a margin. The weights, ``k``, threshold and
+   margin are fitted by k-fold cross-validation over the examples, never on the labelled
+   benchmark (:mod:`assistant.chat.router_fit`, :mod:`assistant.chat.router_build`).
 4. Slots are read from the message as written by the rules of :mod:`assistant.chat.slots`.
 
-The example matrix and the fitted decision are cached on disk, keyed by the examples and the
-model, so a warm process only embeds the message itself.
+The fitted model is cached on disk, keyed by the examples, the code it depends on and the
+embedding model, so a warm process only embeds the message itself.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.chat.router_cues import cue_matrix
-from assistant.chat.router_data import (
-    INTENT_SLOTS,
-    UNKNOWN,
-    Example,
-    examples_digest,
-    load_examples,
-    vocabulary,
-)
-from assistant.chat.router_fit import (
-    Decision,
-    decide,
-    fit_decision,
-    fuse,
-    intent_scores,
-    misspell,
-    split_held_out,
-)
-from assistant.chat.router_lexical import KeywordModel
+from assistant.chat.router_build import INTENTS, RouterModel, build_model, load_model, save_model
+from assistant.chat.router_data import UNKNOWN, Example, examples_digest, load_examples, vocabulary
+from assistant.chat.router_fit import Decision, decide, fuse
 from assistant.chat.router_text import TypoCorrector
 from assistant.chat.slots import extract_slots, mention_of
 from assistant.errors import RetrievalError
@@ -56,10 +44,30 @@ if TYPE_CHECKING:
 
     from assistant.retrieval.embedder import Embedder
 
-INTENTS: tuple[str, ...] = tuple(INTENT_SLOTS)
-CACHE_VERSION = "4"
-KEYWORD_TEMPERATURE = 0.25
+__all__ = ["INTENTS", "IntentRouter", "Route", "RouterModel"]
+
+CACHE_VERSION = "5"
 PROBE_TEXT = "trigger the nightly backup workflow"
+STALE_CACHE_SECONDS = 7 * 24 * 3600
+# The code and word lists the fitted model depends on: editing them refits it.
+FITTED_SOURCES = (
+    "router_build.py",
+    "router_cues.py",
+    "router_data.py",
+    "router_domain.py",
+    "router_fit.py",
+    "router_lexical.py",
+    "router_linear.py",
+    "router_text.py",
+    "slots_words.txt",
+)
+
+
+def _code_digest() -> str:
+    digest = hashlib.sha256()
+    for name in FITTED_SOURCES:
+        digest.update((Path(__file__).parent / name).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -75,16 +83,6 @@ class Route:
     def as_dict(self) -> dict[str, Any]:
         """The public shape printed by `assistant route`."""
         return {"intent": self.intent, "slots": dict(self.slots), "confidence": self.confidence}
-
-
-@dataclass(frozen=True)
-class RouterModel:
-    """The example matrix, its labels and the fitted decision rule."""
-
-    vectors: numpy.ndarray
-    labels: numpy.ndarray
-    decision: Decision
-    keywords: KeywordModel
 
 
 class IntentRouter:
@@ -130,13 +128,8 @@ class IntentRouter:
             model = self.model
             routing_texts = [self.routing_text(texts[i]) for i in pending]
             vectors = self._embed(routing_texts)
-            decision = model.decision
-            scores = fuse(
-                intent_scores(vectors @ model.vectors.T, model.labels, len(INTENTS), decision.k),
-                model.keywords.scores(routing_texts, decision.temperature),
-                cue_matrix(routing_texts, INTENTS),
-                decision,
-            )
+            originals = [texts[i] for i in pending]
+            scores = fuse(model.signals(routing_texts, vectors, originals), model.decision)
             unknown = INTENTS.index(UNKNOWN)
             for row, index in enumerate(pending):
                 chosen, confidence = decide(scores[row], unknown, model.decision)
@@ -168,74 +161,32 @@ class IntentRouter:
             return None
         probe = self._embed([PROBE_TEXT])
         model_key = hashlib.sha256(probe.round(4).tobytes()).hexdigest()[:12]
-        name = f"router-v{CACHE_VERSION}-{examples_digest(self._examples)}-{model_key}.npz"
+        content = hashlib.sha256(f"{examples_digest(self._examples)}:{_code_digest()}".encode()).hexdigest()
+        name = f"router-v{CACHE_VERSION}-{content[:16]}-{model_key}.npz"
         return self._cache_dir / "router" / name
 
     def _load_or_build(self) -> RouterModel:
-        import numpy as np
-
         path = self._cache_file()
         if path is not None and path.exists():
             try:
-                with np.load(path) as data:
-                    fitted = {str(k): float(v) for k, v in zip(data["d_keys"], data["d_values"], strict=True)}
-                    decision = Decision(**{**fitted, "k": int(fitted["k"])})
-                    vectors, labels = data["vectors"], data["labels"]
-                return RouterModel(vectors, labels, decision, self._keyword_model(labels))
+                model = load_model(path)
+                os.utime(path)  # in use: see _prune_stale_caches
+                return model
             except (OSError, ValueError, KeyError):
                 path.unlink(missing_ok=True)  # a corrupt cache is rebuilt below
-        model = self._build()
+        model = build_model(self._examples, self._corrector, self._embed, self._progress)
         if path is not None:
-            _save_atomically(path, model)
+            save_model(path, model)
+            _prune_stale_caches(path)
         return model
 
-    def _build(self) -> RouterModel:
-        import numpy as np
 
-        labels = np.array([INTENTS.index(e.intent) for e in self._examples], dtype=np.int64)
-        train, held = split_held_out(labels.tolist())
-        train_examples = tuple(self._examples[i] for i in train)
-        train_corrector = TypoCorrector(vocabulary(train_examples))
-        texts = [self.routing_text(e.text) for e in self._examples]
-        misspelt = [train_corrector.routing_text(misspell(self._examples[i].text)) for i in held]
-        vectors = self._embed(texts + misspelt)
-        example_vectors, misspelt_vectors = vectors[: len(texts)], vectors[len(texts) :]
-        held_texts = [texts[i] for i in held] + misspelt
-        held_vectors = np.concatenate([example_vectors[held], misspelt_vectors])
-        train_keywords = KeywordModel([texts[i] for i in train], labels[train].tolist(), len(INTENTS))
-        decision = fit_decision(
-            held_vectors @ example_vectors[train].T,
-            labels[train],
-            train_keywords.scores(held_texts, KEYWORD_TEMPERATURE),
-            cue_matrix(held_texts, INTENTS),
-            np.concatenate([labels[held], labels[held]]),
-            INTENTS.index(UNKNOWN),
-            KEYWORD_TEMPERATURE,
-            self._progress,
-        )
-        return RouterModel(example_vectors.astype(np.float32), labels, decision, self._keyword_model(labels))
-
-    def _keyword_model(self, labels: numpy.ndarray) -> KeywordModel:
-        texts = [self.routing_text(e.text) for e in self._examples]
-        return KeywordModel(texts, labels.tolist(), len(INTENTS))
-
-
-def _save_atomically(path: Path, model: RouterModel) -> None:
-    import numpy as np
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fields = model.decision.as_dict()
-    handle, temp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp.npz", dir=path.parent)
-    os.close(handle)
-    try:
-        np.savez(
-            temp_name,
-            vectors=model.vectors,
-            labels=model.labels,
-            d_keys=np.array(list(fields)),
-            d_values=np.array([float(v) for v in fields.values()]),
-        )
-        os.replace(temp_name, path)
-    finally:
-        if os.path.exists(temp_name):
-            os.unlink(temp_name)
+def _prune_stale_caches(current: Path) -> None:
+    """Delete the caches of other examples or code that no process has loaded for a while."""
+    cutoff = time.time() - STALE_CACHE_SECONDS
+    for other in current.parent.glob("router-v*.npz"):
+        try:
+            if other != current and other.stat().st_mtime < cutoff:
+                other.unlink()
+        except OSError:
+            pass  # another process got there first

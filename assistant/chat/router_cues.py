@@ -11,16 +11,20 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from assistant.chat.router_domain import asks_about_airflow
+from assistant.chat.router_text import NAME_TOKEN
+
 if TYPE_CHECKING:
     import numpy
 
-_NAME = r"[a-z0-9]+(?:[_.-][a-z0-9]+)+"  # an identifier-shaped word: etl_daily, data-pipelines
+_NAME = rf"(?:{NAME_TOKEN}|it)"  # a name: identifiers read "x" in the routing text (router_text)
+_NOT_NEGATED = r"(?!.*\b(don't|do not|no longer|not|never|stop|stopped)\b)"  # "I no longer want to track"
 
 CUES: dict[str, tuple[str, ...]] = {
     "add_repo": (
         r"\burl\b",
-        r"\b(add|connect|register|track|link|hook up|onboard|plug in|subscribe to)\b.*\b(repo|repository|"
-        r"repositories|repos|git)\b",
+        rf"^{_NOT_NEGATED}.*\b(add|connect|register|track|link|hook up|onboard|plug in|subscribe to)\b.*\b(repo|"
+        r"repository|repositories|repos|git)\b",
     ),
     "remove_repo": (
         r"\b(remove|delete|disconnect|unregister|untrack|unlink|detach|forget|drop|get rid of)\b.*\b(repo|"
@@ -38,10 +42,13 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\b(i|we) (just )?(pushed|committed|merged)\b",
         r"^(re-?)?sync\b",
     ),
-    "list_dags": (r"\b(list|show|which|what|display|enumerate|how many)\b.*\b(dags|workflows|pipelines)\b",),
+    "list_dags": (
+        r"\b(list|show|which|what|display|enumerate|how many)\b.*\b(dags|workflows|pipelines)\b",
+        r"\bwhat('s| is| have we got| do we have| have i got)? (deployed|running in airflow)\b",
+    ),
     "run_dag": (
-        r"\b(trigger|execute|kick off|launch|fire off|rerun|re-run)\b",
-        rf"^(please )?(run|start) (the |my |dag |workflow |a )?({_NAME}|it)\b",
+        r"\b(trigger(?! rules?\b)|execute|kick off|launch|fire off|rerun|re-run)\b",
+        rf"^(please )?(run|start) (the |my |dag |workflow |a )?{_NAME}\b",
     ),
     "dag_status": (
         r"\b(status|succeed|succeeded|successful|finished|completed|done|still running|state of)\b",
@@ -54,7 +61,8 @@ CUES: dict[str, tuple[str, ...]] = {
     "generate_dag": (
         r"\b(create|generate|write|make|build|scaffold|draft|author)\b.*\b(dag|workflow|pipeline)\b",
         r"\bi need (a|an|something|to)\b",
-        r"\b(dag|workflow|pipeline) (that|which|to) ",
+        r"^(?!.*\b(marketplace|catalog|shared|community|search|find|look for|look up|browse|is there|are there)\b)"
+        r".*\b(dag|workflow|pipeline) (that|which|to) ",
     ),
     "validate": (
         r"\b(validate|validation|scan|lint|audit|verify|vulnerabilit\w*|security)\b",
@@ -64,7 +72,7 @@ CUES: dict[str, tuple[str, ...]] = {
     "rollback": (r"\b(revert|rollback|roll back|roll it back|undo|restore|downgrade|go back|put .* back)\b",),
     "predict_failure": (
         r"\b(predict|forecast|risk|risky|chances?|likely|probability|expect)\b",
-        r"\bwill\b.*\b(fail|break|succeed)\b",
+        r"\b(will|would|going to|could)\b.*\b(fail|break|succeed|work)\b",
         r"\bsafe to (run|trigger)\b",
     ),
     "marketplace_search": (
@@ -79,9 +87,19 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\b(rate|rating)\b(?! of (the )?[a-z]+$)(?!.*\b(exchange|interest|heart|success|failure)\b)",
     ),
     "question": (
-        r"^(how|what|why|when|where|can|should|explain|what's)\b.*\b(airflow|dag|task|xcom|sensor)",
+        # "how does rollback work", "what does max_active_runs do": what something is, not an action
+        rf"^(how (does|do)|what (does|do|is|are)) (?!(this|you|it|that|i|we|{NAME_TOKEN})\b)(the |a |an )?[\w-]+"
+        r"( [\w-]+)? (work|mean|do|check for|used for|for)\??$",
     ),
-    "help": (r"\b(help|what can you do|capabilities|commands)\b", r"^(hi|hello|hey|menu|options|usage)$"),
+    "help": (
+        r"\b(help|capabilities|capable of|commands|features)\b",
+        r"\bwhat (else )?(can|could|do|does|should) (you|i|this|the (bot|assistant|tool))\b"
+        r"(?!.*\b(dag|dags|repo|repos|workflow|pipeline)\b)",
+        r"\b(are you able to|you able to) (do|help)\b",
+        r"\bhow (do|can|should) i (use|start|begin|talk to|work with) (you|this)\b",
+        r"^(hi|hello|hey|yo|howdy|greetings|good (morning|afternoon|evening)|menu|options|usage|\?+)"
+        r"( there| assistant)?[!.]*$",
+    ),
     "unknown": (),
 }
 
@@ -93,8 +111,11 @@ def cue_matrix(routing_texts: Sequence[str], intents: Sequence[str]) -> numpy.nd
     import numpy as np
 
     result = np.zeros((len(routing_texts), len(intents)), dtype=np.float32)
+    question = intents.index("question") if "question" in intents else -1
     for row, text in enumerate(routing_texts):
         for column, intent in enumerate(intents):
             if any(p.search(text) for p in _COMPILED.get(intent, ())):
                 result[row, column] = 1.0
+        if question >= 0 and asks_about_airflow(text):
+            result[row, question] = 1.0
     return result

@@ -8,9 +8,12 @@ benchmark in ``bench/data`` is kept apart from them.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 
 INTENTS_DIR = Path(__file__).resolve().parent / "intents"
 COMMON_WORDS_FILE = Path(__file__).resolve().parent / "slots_words.txt"
@@ -91,14 +94,17 @@ def common_words() -> frozenset[str]:
 
 
 @cache
-def vocabulary(examples: tuple[Example, ...] | None = None) -> frozenset[str]:
-    """Every plain word the router knows: words of the examples plus the common words.
+def vocabulary(examples: tuple[Example, ...] | None = None) -> Mapping[str, int]:
+    """Every plain word the router knows, with how often the examples use it.
 
-    Typos are corrected towards these words before routing ("trigerr" -> "trigger").
+    The words of the examples, the common words and the Airflow glossary. Typos are corrected
+    towards these words before routing ("trigerr" -> "trigger"), the more frequent word winning
+    between equally close ones.
     """
+    from assistant.chat.router_domain import GLOSSARY
     from assistant.chat.router_text import words_of
 
-    words = set(common_words())
+    counts: Counter[str] = Counter(dict.fromkeys(common_words() | GLOSSARY, 1))
     for example in load_examples() if examples is None else examples:
-        words.update(w for w in words_of(example.text.lower()) if w.isalpha())
-    return frozenset(words)
+        counts.update(w for w in words_of(example.text.lower()) if w.isalpha())
+    return MappingProxyType(dict(counts))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from assistant.chat.router_text import looks_like_identifier, words_of
@@ -42,38 +42,52 @@ def features(routing_text: str) -> list[str]:
 
 
 class KeywordModel:
-    def __init__(self, texts: Sequence[str], labels: Sequence[int], n_intents: int) -> None:
+    """Per intent, the smoothed log-likelihood of every feature seen in the examples.
+
+    Stored densely: ``features`` (the known features, in order) and ``table`` (features, intents)
+    log-likelihoods; :meth:`arrays` and :meth:`from_arrays` let the router cache it with the
+    example matrix. Features no example had are ignored.
+    """
+
+    def __init__(self, features: Sequence[str], table: numpy.ndarray) -> None:
+        self.features = list(features)
+        self.table = table
+        self._index = {feature: row for row, feature in enumerate(self.features)}
+
+    @classmethod
+    def train(cls, texts: Sequence[str], labels: Sequence[int], n_intents: int) -> KeywordModel:
+        import numpy as np
+
         counts = [Counter[str]() for _ in range(n_intents)]
         for text, label in zip(texts, labels, strict=True):
             counts[label].update(set(features(text)))
-        self._vocabulary = set().union(*counts)
-        size = len(self._vocabulary)
-        self._log_likelihood: list[dict[str, float]] = []
-        self._unseen: list[float] = []
-        for intent_counts in counts:
-            total = sum(intent_counts.values())
-            denominator = total + SMOOTHING * size
-            self._log_likelihood.append(
-                {f: math.log((c + SMOOTHING) / denominator) for f, c in intent_counts.items()}
-            )
-            self._unseen.append(math.log(SMOOTHING / denominator))
+        vocabulary = sorted(set().union(*counts))
+        table = np.zeros((len(vocabulary), n_intents), dtype=np.float32)
+        for intent, intent_counts in enumerate(counts):
+            denominator = sum(intent_counts.values()) + SMOOTHING * len(vocabulary)
+            table[:, intent] = [math.log((intent_counts[f] + SMOOTHING) / denominator) for f in vocabulary]
+        return cls(vocabulary, table)
+
+    def arrays(self) -> dict[str, numpy.ndarray]:
+        import numpy as np
+
+        return {"kw_features": np.array(self.features), "kw_table": self.table}
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, numpy.ndarray]) -> KeywordModel:
+        return cls(arrays["kw_features"].tolist(), arrays["kw_table"])
 
     def scores(self, routing_texts: Sequence[str], temperature: float) -> numpy.ndarray:
         """(texts, intents) probabilities from the mean log-likelihood of the known features."""
         import numpy as np
 
-        n_intents = len(self._log_likelihood)
+        n_intents = self.table.shape[1]
         result = np.full((len(routing_texts), n_intents), 1.0 / n_intents, dtype=np.float32)
         for row, text in enumerate(routing_texts):
-            known = [f for f in features(text) if f in self._vocabulary]
+            known = [self._index[f] for f in features(text) if f in self._index]
             if not known:
                 continue
-            log_scores = np.array(
-                [
-                    sum(table.get(f, unseen) for f in known) / len(known)
-                    for table, unseen in zip(self._log_likelihood, self._unseen, strict=True)
-                ]
-            )
+            log_scores = self.table[known].mean(axis=0)
             weights = np.exp((log_scores - log_scores.max()) / temperature)
             result[row] = weights / weights.sum()
         return result

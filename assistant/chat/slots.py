@@ -60,6 +60,16 @@ THING_NOUNS = frozenset(
         "run",
     }
 )
+DETERMINERS = frozenset({"the", "my", "our", "this", "that", "your"})
+POSSESSIVES = frozenset({"my", "our"})
+# Common words that describe a DAG or repository rather than act on it: "the nightly backup",
+# "my deployment workflow". Other common words (verbs, "last", "failed") end a description.
+DESCRIBING = frozenset(
+    {
+        *("nightly", "hourly", "daily", "weekly", "monthly", "morning", "evening", "night"),
+        *("deployment", "deploy", "data", "code", "security", "team", "release", "test"),
+    }
+)
 SEARCH_LEAD_RE = re.compile(
     r"^.*?\b(?:dags?|workflows?|pipelines?|marketplace|catalog|templates?)\b\s*"
     r"(?:that|which|to|for|about|with|on|handling|:)?\s*[:,-]?\s*",
@@ -84,6 +94,8 @@ class Message:
         lowered = word.lower()
         if lowered in NOT_NAMES or lowered.isdigit() or namespace_of(word) or lowered in common_words():
             return False
+        if not looks_like_identifier(word) and common_words().intersection(_base_forms(lowered)):
+            return False  # "updates", "fetched": a form of a common word
         if looks_like_identifier(word):
             return True
         corrected = self.corrector.correct(word)
@@ -113,12 +125,13 @@ class Message:
         mentions, not names.
         """
         exclude = exclude or set()
+        described = {w.start for phrase in self.descriptions() for w in phrase}
         ranked: list[tuple[int, int, str]] = []
         for group in self.name_groups():
             identifiers = [w for w in group if looks_like_identifier(w.text)]
             if identifiers:
                 ranked.extend((0, w.start, w.text) for w in identifiers)
-            elif len(group) == 1 and not self._after_possessive(group[0]):
+            elif len(group) == 1 and not self._after_possessive(group[0]) and group[0].start not in described:
                 rank = 1 if self._next_to_noun(group[0]) else 2
                 ranked.append((rank, group[0].start, group[0].text))
         return [text for _rank, _start, text in sorted(ranked) if text not in exclude]
@@ -128,8 +141,36 @@ class Message:
         neighbours = self.words[max(index - 1, 0) : index] + self.words[index + 1 : index + 2]
         return any(n.text.lower() in THING_NOUNS for n in neighbours)
 
+    def descriptions(self) -> list[list[Span]]:
+        """Phrases that describe a thing after a determiner: "the nightly backup", "my deployment".
+
+        The words after "the", "my", "our"... that are names or describing words (DESCRIBING),
+        up to the first other word; a description when there are two of them, or one after "my"
+        or "our". Identifiers end a phrase: "the etl_daily dag" names, it does not describe.
+        """
+        phrases: list[list[Span]] = []
+        for index, word in enumerate(self.words):
+            determiner = word.text.lower()
+            if determiner not in DETERMINERS:
+                continue
+            phrase: list[Span] = []
+            for following in self.words[index + 1 :]:
+                text = following.text
+                previous_end = (phrase[-1] if phrase else word).end
+                if not _only_spaces(self.text[previous_end : following.start]) or looks_like_identifier(text):
+                    break
+                if text.lower() not in DESCRIBING and not self.is_name(text):
+                    break
+                phrase.append(following)
+            if len(phrase) >= 2 or (phrase and determiner in POSSESSIVES):
+                phrases.append(phrase)
+        return phrases
+
     def mention(self) -> str | None:
         """Words describing a thing without naming it: "my deployment workflow" -> "deployment"."""
+        phrases = self.descriptions()
+        if phrases:
+            return " ".join(w.text for w in phrases[0])
         for group in self.name_groups():
             descriptive = not any(looks_like_identifier(w.text) for w in group)
             if descriptive and (len(group) > 1 or self._after_possessive(group[0])):
@@ -138,7 +179,22 @@ class Message:
 
     def _after_possessive(self, word: Span) -> bool:
         index = self.words.index(word)
-        return index > 0 and self.words[index - 1].text.lower() in {"my", "our"}
+        return index > 0 and self.words[index - 1].text.lower() in POSSESSIVES
+
+
+def _base_forms(word: str) -> set[str]:
+    """What ``word`` may be an inflection of: "updates" -> update, "syncing" -> sync."""
+    forms = set()
+    for suffix, replacements in (
+        ("ies", ("y",)),
+        ("es", ("", "e")),
+        ("s", ("",)),
+        ("ed", ("", "e")),
+        ("ing", ("", "e")),
+    ):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            forms.update(word[: -len(suffix)] + r for r in replacements)
+    return forms
 
 
 def _only_spaces(between: str) -> bool:

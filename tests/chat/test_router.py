@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import numpy
 import pytest
 
 from assistant.chat.router import INTENTS, IntentRouter, Route
-from assistant.chat.router_fit import THRESHOLD_GRID
+from assistant.chat.router_fit import REJECTION_TARGET, THRESHOLD_GRID
 from assistant.retrieval.embedder import Embedder, OnnxEmbedder, export_onnx, onnx_path, source_model_dir
 
 
@@ -66,6 +67,14 @@ class CountingEmbedder:
         ("give airbyte_sync 4 stars", "marketplace_rate", {"name": "airbyte_sync", "stars": 4}),
         ("how do I set retries on a task?", "question", {}),
         ("what can you do?", "help", {}),
+        # phrasings no example has: polite, indirect, typos, Airflow terms, assistant questions
+        ("could you start invoices_eu for me please", "run_dag", {"dag_id": "invoices_eu"}),
+        ("is ltv_model gonna break if I kick it off now", "predict_failure", {"dag_id": "ltv_model"}),
+        ("hwo did marts_refresh do", "dag_status", {"dag_id": "marts_refresh"}),
+        ("what does depends_on_past=True do", "question", {}),
+        ("what is a ShortCircuitOperator", "question", {}),
+        ("I don't want to follow the pipes repo any more", "remove_repo", {"name": "pipes"}),
+        ("what is this assistant able to do", "help", {}),
     ],
 )
 def test_routes_messages_to_intents_and_slots(
@@ -85,6 +94,13 @@ def test_out_of_scope_messages_are_unknown(router: IntentRouter, text: str) -> N
     assert route.slots == {}
 
 
+def test_descriptions_reach_the_dialog_as_a_mention(router: IntentRouter) -> None:
+    route = router.route("run my deployment workflow")
+    assert (route.intent, route.slots, route.mention) == ("run_dag", {}, "deployment")
+    route = router.route("did the nightly backup finish")
+    assert (route.intent, route.slots, route.mention) == ("dag_status", {}, "nightly backup")
+
+
 def test_route_many_keeps_order_and_matches_route(router: IntentRouter) -> None:
     texts = ["status", "", "list dags", "tell me a joke", "sync etl"]
     many = router.route_many(texts)
@@ -98,7 +114,9 @@ def test_decision_is_fitted_and_cached(
 ) -> None:
     decision = router.decision
     assert decision.threshold in THRESHOLD_GRID
-    assert decision.held_out_rejection >= 0.9  # the constraint the fit enforces on held-out examples
+    # cross-validated over the examples: the constraint the fit enforces, and a floor on accuracy
+    assert decision.held_out_rejection >= REJECTION_TARGET
+    assert decision.held_out_accuracy >= 0.85
     assert list((router_cache / "router").glob("router-*.npz"))
     counting = CountingEmbedder(real_embedder)
     again = IntentRouter(counting, router_cache)
@@ -139,3 +157,18 @@ def test_route_command_reads_json_lines_from_stdin(home_with_model: Path, run_cl
     assert [line["intent"] for line in lines] == ["run_dag", "marketplace_rate", "unknown"]
     assert lines[1]["slots"] == {"name": "slack_daily_digest", "stars": 5}
     assert lines[2]["slots"] == {}
+
+
+def test_stale_caches_are_pruned_and_fresh_ones_kept(tmp_path: Path) -> None:
+    from assistant.chat.router import STALE_CACHE_SECONDS, _prune_stale_caches
+
+    cache = tmp_path / "router"
+    cache.mkdir()
+    current, recent, stale = (cache / f"router-v5-{n}-m.npz" for n in ("a", "b", "c"))
+    for path in (current, recent, stale):
+        path.write_bytes(b"x")
+    old = time.time() - STALE_CACHE_SECONDS - 60
+    os.utime(stale, (old, old))
+    os.utime(current, (old, old))  # the one just written is never removed
+    _prune_stale_caches(current)
+    assert sorted(p.name for p in cache.iterdir()) == [current.name, recent.name]

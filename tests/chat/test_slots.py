@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from assistant.chat.router_data import INTENT_SLOTS, load_examples, vocabulary
-from assistant.chat.router_fit import Decision, decide, misspell, split_held_out
+from assistant.chat.router_build import INTENTS, VectorCache, out_of_fold_scores
+from assistant.chat.router_data import INTENT_SLOTS, Example, load_examples, vocabulary
+from assistant.chat.router_domain import asks_about_airflow, domain_evidence
+from assistant.chat.router_fit import Decision, OutOfFold, decide, fit_decision, fold_assignment, misspell
 from assistant.chat.router_text import TypoCorrector
-from assistant.chat.slots import extract_slots
+from assistant.chat.slots import extract_slots, mention_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -106,10 +109,62 @@ def test_generate_description_is_the_request(corrector: TypoCorrector) -> None:
 
 
 def test_typos_are_corrected_but_names_are_not(corrector: TypoCorrector) -> None:
-    assert corrector.routing_text("TRIGERR aws_deploy") == "trigger aws_deploy"
+    assert corrector.routing_text("TRIGERR aws_deploy") == "trigger x"
     assert corrector.correct("lgos") == "logs"
     assert corrector.correct("etl") is None
     assert corrector.routing_text("add https://x.org/a.git") == "add url"
+
+
+def test_between_equally_close_words_the_more_frequent_wins(corrector: TypoCorrector) -> None:
+    assert corrector.correct("seach") == "search"  # one edit from "beach" too
+    assert corrector.correct("rnu") == "run"  # a swap in a three-letter word
+    assert corrector.correct("staus") == "status"  # a dropped letter beats a far-off key (stars)
+    assert corrector.correct("lpgs") == "logs"  # p is next to o
+    assert corrector.correct("rollup") is None  # two edits only in longer words
+
+
+def test_real_words_are_not_typos(corrector: TypoCorrector) -> None:
+    # not words of the router, but words of the model's vocabulary: "table" and "long" are wrong
+    assert corrector.correct("able") is None
+    assert corrector.correct("longer") is None
+    nothing_is_a_word = TypoCorrector(vocabulary(), dictionary=frozenset)
+    assert nothing_is_a_word.correct("able") == "table"  # what the dictionary prevents
+
+
+def test_names_become_a_placeholder_and_class_names_are_split(corrector: TypoCorrector) -> None:
+    assert corrector.routing_text("run growth_metrics") == corrector.routing_text("run payroll_daily")
+    assert corrector.routing_text("revert data-pipelines") == "revert x"
+    assert corrector.routing_text("re-sync the repo") == "re-sync the repo"  # a known word, not a name
+    assert corrector.routing_text("how do I use the BranchPythonOperator") == (
+        "how do i use the branch python operator"
+    )
+
+
+def test_descriptions_are_mentions_not_names(corrector: TypoCorrector) -> None:
+    assert mention_of("run my deployment workflow", corrector) == "deployment"
+    assert mention_of("execute the nightly backup", corrector) == "nightly backup"
+    assert extract_slots("run_dag", "execute the nightly backup", corrector) == {}
+    # one plain word next to "pipeline" is a name; identifiers always are
+    assert extract_slots("run_dag", "run the backup pipeline", corrector) == {"dag_id": "backup"}
+    assert mention_of("run the backup pipeline", corrector) is None
+    assert extract_slots("run_dag", "run the etl_daily dag", corrector) == {"dag_id": "etl_daily"}
+    assert mention_of("what went wrong in the last run?", corrector) is None
+
+
+def test_inflections_of_common_words_are_not_names(corrector: TypoCorrector) -> None:
+    assert extract_slots("sync_repo", "fetch updates from git for every repo", corrector) == {}
+    assert extract_slots("sync_repo", "fetch updates for billing", corrector) == {"name": "billing"}
+
+
+def test_domain_evidence_and_airflow_questions() -> None:
+    assert domain_evidence("can you run growth_metrics for me")
+    assert domain_evidence("add https://github.com/a/b.git")
+    assert domain_evidence("list the workflows")
+    assert not domain_evidence("what's the weather in Paris at 7am")
+    assert asks_about_airflow("what are pools and priority weights")
+    assert asks_about_airflow("what are trigger rules")
+    assert not asks_about_airflow("what is a linked list")
+    assert not asks_about_airflow("run the pool cleaner")  # not a question
 
 
 def test_every_intent_has_examples_and_the_bench_set_is_kept_apart() -> None:
@@ -125,10 +180,10 @@ def test_every_intent_has_examples_and_the_bench_set_is_kept_apart() -> None:
     assert not [row["text"] for row in labelled if row["text"].lower() in known]
 
 
-def test_held_out_split_takes_every_fourth_example_of_each_intent() -> None:
-    train, held = split_held_out([0, 0, 0, 0, 1, 1, 1, 1, 1])
-    assert held == [3, 7]
-    assert sorted(train + held) == list(range(9))
+def test_folds_are_contiguous_blocks_of_each_intent() -> None:
+    folds = fold_assignment([0] * 10 + [1] * 5, n_folds=5)
+    assert folds[:10] == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
+    assert folds[10:] == [0, 1, 2, 3, 4]
     assert misspell("trigger nightly backup") == "trgiger nightly backup"
 
 
@@ -139,3 +194,47 @@ def test_decide_rejects_below_threshold_and_when_unknown_is_closest() -> None:
     assert decide(np.array([0.4, 0.3, 0.2]), unknown, decision)[0] == unknown
     assert decide(np.array([0.7, 0.68, 0.2]), unknown, decision)[0] == unknown  # within the margin
     assert decide(np.array([0.7, 0.3, 0.8]), unknown, decision)[0] == unknown
+
+
+class HashEmbedder:
+    """A stand-in embedding: a fixed random unit vector per distinct text."""
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        rows = []
+        for text in texts:
+            seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+            vector = np.random.default_rng(seed).normal(size=16)
+            rows.append(vector / np.linalg.norm(vector))
+        return np.array(rows, dtype=np.float32)
+
+
+def test_out_of_fold_scores_never_see_their_own_example() -> None:
+    examples = tuple(
+        Example(intent, f"{verb} {intent.replace('_', ' ')} number {i}")
+        for intent in ("run_dag", "list_repos", "unknown")
+        for i, verb in enumerate(("please", "kindly", "now", "then", "so"))
+    )
+    corrector = TypoCorrector(vocabulary(examples))
+    texts = [corrector.routing_text(e.text) for e in examples]
+    oof = out_of_fold_scores(examples, texts, VectorCache(HashEmbedder()), n_folds=5)
+    # every example once as written and once misspelt, each scored by the other folds only
+    assert len(oof.labels) == 2 * len(examples)
+    assert sorted(oof.labels.tolist()) == sorted(2 * [INTENTS.index(e.intent) for e in examples])
+    assert oof.neighbours[1].max() < 0.999  # a text compared with itself would score 1.0
+    assert oof.keywords.shape == oof.cues.shape == oof.linear.shape == (2 * len(examples), len(INTENTS))
+
+
+def test_fit_decision_separates_in_scope_from_out_of_scope() -> None:
+    # two in-scope intents and unknown; in-scope rows score high on their intent, unknown rows low
+    rng = np.random.default_rng(0)
+    labels = np.array([0] * 40 + [1] * 40 + [2] * 40)
+    scores = np.full((120, 3), 0.3, dtype=np.float32) + rng.uniform(0, 0.05, (120, 3)).astype(np.float32)
+    scores[:40, 0] = 0.8
+    scores[40:80, 1] = 0.8
+    scores[80:, :2] = rng.uniform(0.3, 0.5, (40, 2))
+    zeros = np.zeros_like(scores)
+    oof = OutOfFold({k: scores for k in (1, 2, 3, 4)}, scores, zeros, zeros, zeros, labels)
+    decision = fit_decision(oof, unknown=2, temperature=0.25)
+    assert 0.5 <= decision.threshold <= 0.8
+    assert decision.held_out_accuracy == 1.0
+    assert decision.held_out_rejection == 1.0
