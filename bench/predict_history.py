@@ -1,9 +1,21 @@
 """Synthetic run histories for bench/predict: DAGs with injected, realistic failure causes.
 
-Causes: expired credentials (persist until rotated, no code change), upstream outages (a window
-of hours), timeouts (data grows until the task hits its timeout; a fix is deployed), flaky tasks
-(random, mostly absorbed by retries) and a bug deployed then fixed (two code changes). Each run
-records its ground-truth cause so the benchmark can break its figures down.
+Causes, and how each is modelled after the way it happens in real deployments:
+
+* expired credentials: a token of an AWS *connection* expires and every DAG using that connection
+  fails at its S3 upload until someone rotates it (6-48 h later); no code change.
+* upstream outage: a partner *API* is down for 2-12 hours; every DAG calling that API fails at
+  its fetch (95% of tries) while it is down. The URL in the error names the API's host.
+* timeouts: the input of ``transform`` grows, so its duration creeps up towards the task's
+  ``execution_timeout`` (given with each run, as Airflow's task details give it for the code);
+  once it crosses, runs time out. After a few timeouts a fix is deployed: the task is made
+  faster or its execution_timeout is raised; the growth goes on and may hit the limit again.
+* flaky: a random transient error in ``extract`` that retries did not absorb.
+* a bug deployed, then fixed (two code changes).
+
+Incidents belong to the shared resource (a connection, an upstream API), not to the DAG: this
+is what makes several DAGs fail together, as they do in real deployments. Each run records its
+ground-truth cause so the benchmark can break its figures down.
 """
 
 from __future__ import annotations
@@ -16,12 +28,16 @@ from assistant.learning.records import RunRecord, TaskOutcome
 
 START = datetime(2025, 1, 1)
 DAYS = 60
+UPSTREAMS = ("api.partner-1.example.com", "api.partner-2.example.com", "api.partner-3.example.com")
+CONNECTIONS = ("aws_default", "aws_reporting")
+TIMEOUT_S = 3600.0  # execution_timeout of every task (default_args), until a fix raises it
+TIMEOUTS_BEFORE_FIX = 4
 
 ERRORS = {
     "credentials": "botocore.exceptions.ClientError: An error occurred (ExpiredToken) when calling the "
     "PutObject operation: The provided token has expired. RequestId {hex}",
     "outage": "requests.exceptions.HTTPError: 503 Server Error: Service Unavailable for url: "
-    "https://api.partner-{n}.example.com/v2/orders?since={ts}",
+    "https://{host}/v2/orders?since={ts}",
     "timeout": "airflow.exceptions.AirflowTaskTimeout: Timeout, PID: {pid}",
     "flaky": "ConnectionResetError: [Errno 104] Connection reset by peer while reading {path}",
     "bug": "KeyError: 'customer_id'",
@@ -32,6 +48,8 @@ ERRORS = {
 class TruthRun:
     record: RunRecord
     cause: str | None  # ground truth: None (success) or a key of ERRORS
+    timeouts: dict[str, float]  # execution_timeout per task of the code it ran, as Airflow tells it
+    connections: dict[str, frozenset[str]]  # connection ids per task, as the DAG file names them
 
 
 @dataclass
@@ -39,11 +57,19 @@ class DagProfile:
     dag_id: str
     every_h: float
     tasks: tuple[str, ...]
-    uses_credentials: bool
-    calls_upstream: bool
+    connection: str | None  # the AWS connection its upload uses, None: no upload
+    upstream: str | None  # the partner API its fetch calls, None: no call
     grows_to_timeout: bool
     flaky_rate: float
     gets_bug: bool
+
+
+@dataclass(frozen=True)
+class Incidents:
+    """Windows in hours since START during which a shared resource is broken."""
+
+    expired: dict[str, list[tuple[float, float]]]  # per connection
+    outages: dict[str, list[tuple[float, float]]]  # per upstream host
 
 
 def profiles(rng: random.Random, count: int = 12) -> list[DagProfile]:
@@ -54,14 +80,21 @@ def profiles(rng: random.Random, count: int = 12) -> list[DagProfile]:
                 dag_id=f"dag_{i:02d}",
                 every_h=rng.choice([1.0, 2.0, 3.0, 4.0, 6.0]),
                 tasks=("extract", "fetch_api", "transform", "upload_to_s3", "notify"),
-                uses_credentials=rng.random() < 0.6,
-                calls_upstream=rng.random() < 0.6,
+                connection=rng.choice(CONNECTIONS) if rng.random() < 0.6 else None,
+                upstream=rng.choice(UPSTREAMS) if rng.random() < 0.6 else None,
                 grows_to_timeout=rng.random() < 0.3,
                 flaky_rate=rng.choice([0.0, 0.0, 0.02, 0.05, 0.08]),
                 gets_bug=rng.random() < 0.4,
             )
         )
     return out
+
+
+def incidents(rng: random.Random) -> Incidents:
+    return Incidents(
+        expired={conn: _windows(rng, 24 * 14, (6, 48)) for conn in CONNECTIONS},
+        outages={host: _windows(rng, 24 * 6, (2, 12)) for host in UPSTREAMS},
+    )
 
 
 def _windows(
@@ -80,51 +113,66 @@ def _inside(hours: float, windows: list[tuple[float, float]]) -> bool:
     return any(a <= hours < b for a, b in windows)
 
 
-def _message(rng: random.Random, cause: str) -> str:
+def _message(rng: random.Random, cause: str, dag: DagProfile) -> str:
     return ERRORS[cause].format(
         hex=f"{rng.getrandbits(64):016X}",
-        n=rng.randint(1, 3),
+        host=dag.upstream,
         ts=f"2025-01-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:00:00Z",
         pid=rng.randint(1000, 99999),
         path=f"/data/in/batch_{rng.randint(1, 999)}.csv",
     )
 
 
-def dag_history(rng: random.Random, dag: DagProfile) -> list[TruthRun]:
-    credential_outages = _windows(rng, 24 * 14, (6, 48)) if dag.uses_credentials else []
-    upstream_outages = _windows(rng, 24 * 6, (2, 12)) if dag.calls_upstream else []
+@dataclass
+class _Growth:
+    """The growing input of ``transform``: its duration creeps up until a fix."""
+
+    start_h: float
+    base_s: float = 1800.0
+    timeouts: int = 0
+    fix_at_h: float | None = None
+
+    def duration(self, hours: float) -> float:
+        return self.base_s * (1 + max(0.0, hours - self.start_h) / (24 * 20))
+
+
+def dag_history(rng: random.Random, dag: DagProfile, shared: Incidents) -> list[TruthRun]:
+    expired = shared.expired[dag.connection] if dag.connection else []
+    outages = shared.outages[dag.upstream] if dag.upstream else []
     bug_from = rng.uniform(10, DAYS - 10) * 24 if dag.gets_bug else None
     bug_until = bug_from + rng.uniform(4, 36) if bug_from is not None else None
-    timeout_fix_at: float | None = None
-    version, runs, hours, timeout_failures = 1, [], rng.uniform(0, dag.every_h), 0
-    growth_start = rng.uniform(0, DAYS * 24 * 0.4)
+    growth = _Growth(start_h=rng.uniform(0, DAYS * 24 * 0.4))
+    timeout_s, version, bug_active = TIMEOUT_S, 1, False
+    runs, hours = [], rng.uniform(0, dag.every_h)
     while hours < DAYS * 24:
-        if bug_from is not None and bug_from <= hours and version == 1:
-            version = 2  # a deploy that introduces the bug
-        if bug_until is not None and bug_until <= hours and version == 2:
-            version = 3  # the fix
-        if timeout_fix_at is not None and timeout_fix_at <= hours:
-            version, timeout_fix_at, growth_start = version + 10, None, hours
+        if bug_from is not None and bug_from <= hours:
+            version, bug_active, bug_from = version + 1, True, None  # a deploy that introduces the bug
+        if bug_until is not None and bug_until <= hours and bug_active:
+            version, bug_active, bug_until = version + 1, False, None  # the fix
+        if growth.fix_at_h is not None and growth.fix_at_h <= hours:
+            version += 1  # the timeout fix: make transform faster, or raise its execution_timeout
+            if rng.random() < 0.5:
+                growth = _Growth(start_h=hours)
+            else:
+                timeout_s, growth.fix_at_h, growth.timeouts = timeout_s * 1.5, None, 0
         duration = {t: rng.lognormvariate(3.5, 0.3) for t in dag.tasks}
         if dag.grows_to_timeout:
-            duration["transform"] = (
-                1800 * (1 + max(0.0, hours - growth_start) / (24 * 20)) * rng.uniform(0.9, 1.1)
-            )
+            duration["transform"] = growth.duration(hours) * rng.uniform(0.9, 1.1)
         cause = None
-        if version == 2:
+        if bug_active:
             cause = "bug"
-        elif _inside(hours, credential_outages):
+        elif _inside(hours, expired):
             cause = "credentials"
-        elif _inside(hours, upstream_outages) and rng.random() < 0.95:
+        elif _inside(hours, outages) and rng.random() < 0.95:
             cause = "outage"
-        elif dag.grows_to_timeout and duration["transform"] > 3600:
+        elif duration["transform"] > timeout_s:
             cause = "timeout"
-            timeout_failures += 1
-            if timeout_failures == 4 and timeout_fix_at is None:
-                timeout_fix_at = hours + rng.uniform(6, 48)
+            growth.timeouts += 1
+            if growth.timeouts == TIMEOUTS_BEFORE_FIX:
+                growth.fix_at_h = hours + rng.uniform(6, 48)
         elif rng.random() < dag.flaky_rate:
             cause = "flaky"
-        runs.append(_record(rng, dag, hours, version, duration, cause))
+        runs.append(_record(rng, dag, hours, version, duration, timeout_s, cause))
         hours += dag.every_h * rng.uniform(0.98, 1.02)
     return runs
 
@@ -144,17 +192,20 @@ def _record(
     hours: float,
     version: int,
     duration: dict[str, float],
+    timeout_s: float,
     cause: str | None,
 ) -> TruthRun:
     start = START + timedelta(hours=hours)
-    tasks, failed_at = [], _TASK_OF.get(cause or "")
+    tasks: list[TaskOutcome] = []
+    failed_at = _TASK_OF.get(cause or "")
     for task_id in dag.tasks:
         if failed_at is not None and tasks and tasks[-1].state in {"failed", "upstream_failed"}:
             tasks.append(TaskOutcome(task_id, "upstream_failed", 0, None))
             continue
         if task_id == failed_at:
-            spent = 3600.0 if cause == "timeout" else duration[task_id] * rng.uniform(0.1, 1.0)
-            tasks.append(TaskOutcome(task_id, "failed", 2, spent, None, _message(rng, cause or "")))
+            spent = timeout_s if cause == "timeout" else duration[task_id] * rng.uniform(0.1, 1.0)
+            message = _message(rng, cause or "", dag)
+            tasks.append(TaskOutcome(task_id, "failed", 2, spent, None, message))
         else:
             retried = cause is None and task_id == "extract" and rng.random() < dag.flaky_rate
             tasks.append(TaskOutcome(task_id, "success", 2 if retried else 1, duration[task_id]))
@@ -169,11 +220,23 @@ def _record(
         f"v{version}",
         tuple(tasks),
     )
-    return TruthRun(record, cause)
+    return TruthRun(record, cause, dict.fromkeys(dag.tasks, timeout_s), task_connections(dag))
+
+
+def task_connections(dag: DagProfile) -> dict[str, frozenset[str]]:
+    """What the DAG file says: the upload uses the AWS connection, the fetch the partner API's."""
+    out = {}
+    if dag.connection:
+        out["upload_to_s3"] = frozenset({dag.connection})
+    if dag.upstream:
+        out["fetch_api"] = frozenset({"http_" + dag.upstream.split(".")[1].replace("-", "_")})
+    return out
 
 
 def generate(seed: int, dag_count: int = 12) -> list[TruthRun]:
     """All runs of ``dag_count`` DAGs over DAYS days, in time order."""
     rng = random.Random(seed)
-    runs = [run for dag in profiles(rng, dag_count) for run in dag_history(rng, dag)]
+    dags = profiles(rng, dag_count)
+    shared = incidents(rng)
+    runs = [run for dag in dags for run in dag_history(rng, dag, shared)]
     return sorted(runs, key=lambda r: r.record.start)

@@ -1,17 +1,23 @@
 """The Airflow adapter over apache-airflow-client (REST API v2).
 
-Client library types and exceptions stop here: methods return the dataclasses of
-:mod:`assistant.airflow.models` and raise the errors of :mod:`assistant.errors`.
+It uses the client's ``ApiClient`` (authentication, serialisation, transport, its exception
+types) with the v2 endpoints and maps the JSON to the dataclasses of
+:mod:`assistant.airflow.models` (see :mod:`assistant.airflow.parse`). The generated API classes
+and their ~700 pydantic models are not imported: building them costs ~0.5 s in every one-shot
+command, and they drop fields the assistant needs (the structured fields of task logs).
+Client types and exceptions stop here; callers see :mod:`assistant.errors` only.
 """
 
 from __future__ import annotations
 
 import difflib
+import json
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
+from urllib.parse import quote
 
-from assistant.airflow import lazy_client
+from assistant.airflow import lazy_client, parse
 from assistant.airflow.logs import render_log
 from assistant.airflow.models import DagInfo, DagRunInfo, Health, ImportErrorInfo, TaskInstanceInfo
 from assistant.airflow.token import TokenProvider
@@ -25,12 +31,13 @@ from assistant.errors import (
     UsageError,
 )
 
-T = TypeVar("T")
 _START_HINT = "start it with `make airflow-up`, or set ASSISTANT_AIRFLOW_URL to where it runs"
+_AUTH = ["OAuth2PasswordBearer", "HTTPBearer"]
+Query = list[tuple[str, Any]]
 
 
 class RestAirflow:
-    """Talks to one Airflow API server. Each client API class is imported on first use."""
+    """Talks to one Airflow API server."""
 
     def __init__(
         self,
@@ -47,7 +54,6 @@ class RestAirflow:
         self._sleep = sleep
         self._clock = clock
         self._api_client: Any = None
-        self._apis: dict[str, Any] = {}
 
     # -- plumbing -----------------------------------------------------------------------------
 
@@ -63,17 +69,44 @@ class RestAirflow:
         self._api_client.configuration.access_token = self._tokens.token()
         return self._api_client
 
-    def _api(self, name: str) -> Any:
-        if name not in self._apis:
-            lazy_client.load()
-            module_name, class_name = _APIS[name]
-            module = __import__(f"airflow_client.client.api.{module_name}", fromlist=[class_name])
-            self._apis[name] = getattr(module, class_name)(self._client())
-        else:
-            self._client()  # refresh the token if it is near expiry
-        return self._apis[name]
+    def _request(
+        self,
+        method: str,
+        path: str,
+        query: Query | None = None,
+        body: dict[str, Any] | None = None,
+        *,
+        dag_id: str | None = None,
+        run_id: str | None = None,
+        timeout_s: float | None = None,
+    ) -> Any:
+        """One call: JSON in and out; a 401 refreshes the token once; errors translated here."""
+        from airflow_client.client.exceptions import ApiException
 
-    def _call(self, fn: Callable[[], T], *, dag_id: str | None = None, run_id: str | None = None) -> T:
+        def send() -> Any:
+            client = self._client()
+            headers = {"Accept": "application/json"}
+            if body is not None:
+                headers["Content-Type"] = "application/json"
+            params = client.param_serialize(
+                method=method,
+                resource_path=path,
+                query_params=[(k, v) for k, v in (query or []) if v is not None],
+                header_params=headers,
+                body=body,
+                auth_settings=_AUTH,
+            )
+            response = client.call_api(*params, _request_timeout=timeout_s or self._timeout_s)
+            data = response.read()
+            if response.status >= 400:
+                ApiException.from_response(
+                    http_resp=response, body=data.decode("utf-8", "replace"), data=None
+                )
+            return json.loads(data) if data else None
+
+        return self._call(send, dag_id=dag_id, run_id=run_id)
+
+    def _call(self, fn: Callable[[], Any], *, dag_id: str | None = None, run_id: str | None = None) -> Any:
         from airflow_client.client import exceptions as exc_mod
 
         for attempt in (1, 2):
@@ -82,7 +115,6 @@ class RestAirflow:
             except exc_mod.UnauthorizedException:
                 if attempt == 1:
                     self._tokens.invalidate()
-                    self._client()
                     continue
                 raise AirflowAuthError(
                     f"Airflow at {self.url} refused the token (401)",
@@ -126,9 +158,9 @@ class RestAirflow:
 
     def _dag_exists(self, dag_id: str) -> bool:
         try:
-            self._api("dag").get_dag(dag_id, _request_timeout=self._timeout_s)
+            self._request("GET", f"/api/v2/dags/{_q(dag_id)}")
             return True
-        except Exception:
+        except AirflowError:
             return False
 
     def _not_found(self, dag_id: str) -> DagNotFound:
@@ -141,7 +173,6 @@ class RestAirflow:
     # -- health -------------------------------------------------------------------------------
 
     def health(self) -> Health:
-        import json
         import urllib.error
         import urllib.request
 
@@ -161,68 +192,41 @@ class RestAirflow:
     # -- DAGs ---------------------------------------------------------------------------------
 
     def list_dags(self, *, include_stale: bool = False) -> list[DagInfo]:
-        api = self._api("dag")
         dags: list[DagInfo] = []
         offset = 0
         while True:
-            page = self._call(
-                lambda offset=offset: api.get_dags(
-                    limit=100,
-                    offset=offset,
-                    exclude_stale=not include_stale,
-                    _request_timeout=self._timeout_s,
-                )
-            )
-            dags.extend(_dag(d) for d in page.dags)
-            offset += len(page.dags)
-            if not page.dags or offset >= page.total_entries:
+            query: Query = [("limit", 100), ("offset", offset)]
+            if not include_stale:
+                query.append(("exclude_stale", "true"))
+            page = self._request("GET", "/api/v2/dags", query)
+            dags.extend(parse.dag(d) for d in page["dags"])
+            offset += len(page["dags"])
+            if not page["dags"] or offset >= page["total_entries"]:
                 return dags
 
     def get_dag(self, dag_id: str) -> DagInfo:
-        api = self._api("dag")
-        return _dag(
-            self._call(lambda: api.get_dag_details(dag_id, _request_timeout=self._timeout_s), dag_id=dag_id)
-        )
+        return parse.dag(self._request("GET", f"/api/v2/dags/{_q(dag_id)}/details", dag_id=dag_id))
 
     def set_paused(self, dag_id: str, paused: bool) -> DagInfo:
-        from airflow_client.client.models.dag_patch_body import DAGPatchBody
-
-        api = self._api("dag")
-        body = DAGPatchBody(is_paused=paused)
-        return _dag(
-            self._call(lambda: api.patch_dag(dag_id, body, _request_timeout=self._timeout_s), dag_id=dag_id)
-        )
+        body = {"is_paused": paused}
+        return parse.dag(self._request("PATCH", f"/api/v2/dags/{_q(dag_id)}", body=body, dag_id=dag_id))
 
     # -- runs ---------------------------------------------------------------------------------
 
     def trigger(self, dag_id: str, conf: dict[str, object] | None = None) -> DagRunInfo:
-        from airflow_client.client.models.trigger_dag_run_post_body import TriggerDAGRunPostBody
-
-        api = self._api("dag_run")
-        body = TriggerDAGRunPostBody(conf=conf or {}, logical_date=None)
-        run = self._call(
-            lambda: api.trigger_dag_run(dag_id, body, _request_timeout=self._timeout_s), dag_id=dag_id
+        body = {"conf": conf or {}, "logical_date": None}
+        return parse.run(
+            self._request("POST", f"/api/v2/dags/{_q(dag_id)}/dagRuns", body=body, dag_id=dag_id)
         )
-        return _run(run)
 
     def get_run(self, dag_id: str, run_id: str) -> DagRunInfo:
-        api = self._api("dag_run")
-        run = self._call(
-            lambda: api.get_dag_run(dag_id, run_id, _request_timeout=self._timeout_s),
-            dag_id=dag_id,
-            run_id=run_id,
-        )
-        return _run(run)
+        path = f"/api/v2/dags/{_q(dag_id)}/dagRuns/{_q(run_id)}"
+        return parse.run(self._request("GET", path, dag_id=dag_id, run_id=run_id))
 
     def list_runs(self, dag_id: str | None = None, limit: int = 20) -> list[DagRunInfo]:
-        api = self._api("dag_run")
-        page = self._call(
-            lambda: api.get_dag_runs(
-                dag_id or "~", limit=limit, order_by=["-run_after"], _request_timeout=self._timeout_s
-            ),
-            dag_id=dag_id,
-        )
-        return [_run(r) for r in page.dag_runs]
+        path = f"/api/v2/dags/{_q(dag_id or '~')}/dagRuns"
+        page = self._request("GET", path, [("limit", limit), ("order_by", "-run_after")], dag_id=dag_id)
+        return [parse.run(r) for r in page["dag_runs"]]
 
     def wait_for_run(self, dag_id: str, run_id: str, timeout_s: float, poll_s: float = 0.5) -> DagRunInfo:
         deadline = self._clock() + timeout_s
@@ -240,128 +244,39 @@ class RestAirflow:
     # -- task instances and logs --------------------------------------------------------------
 
     def task_instances(self, dag_id: str, run_id: str) -> list[TaskInstanceInfo]:
-        api = self._api("task_instance")
-        page = self._call(
-            lambda: api.get_task_instances(dag_id, run_id, limit=1000, _request_timeout=self._timeout_s),
-            dag_id=dag_id,
-            run_id=run_id,
-        )
-        return [
-            TaskInstanceInfo(
-                dag_id=ti.dag_id,
-                run_id=ti.dag_run_id,
-                task_id=ti.task_id,
-                state=_state(ti.state),
-                try_number=int(ti.try_number or 0),
-                map_index=int(ti.map_index if ti.map_index is not None else -1),
-                start_date=ti.start_date,
-                end_date=ti.end_date,
-                duration_s=ti.duration,
-                operator=ti.operator,
-            )
-            for ti in page.task_instances
-        ]
+        path = f"/api/v2/dags/{_q(dag_id)}/dagRuns/{_q(run_id)}/taskInstances"
+        page = self._request("GET", path, [("limit", 1000)], dag_id=dag_id, run_id=run_id)
+        return [parse.task_instance(t) for t in page["task_instances"]]
 
     def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int, map_index: int = -1) -> str:
-        """The whole log of one try as text. The raw JSON is read because the generated models
-        drop the structured fields (level, logger, error_detail) of each log line."""
-        import json
-
-        api = self._api("task_instance")
-        response = self._call(
-            lambda: api.get_log_without_preload_content(
-                dag_id,
-                run_id,
-                task_id,
-                max(try_number, 1),
-                full_content=True,
-                map_index=map_index,
-                accept="application/json",
-                _request_timeout=max(self._timeout_s, 30.0),
-            ),
-            dag_id=dag_id,
-            run_id=run_id,
+        """The whole log of one try as text, structured fields (level, logger, errors) included."""
+        path = (
+            f"/api/v2/dags/{_q(dag_id)}/dagRuns/{_q(run_id)}/taskInstances/{_q(task_id)}"
+            f"/logs/{max(try_number, 1)}"
         )
-        if response.status == 404:
-            raise RunNotFound(
-                f"no log for {task_id} try {try_number} in run {run_id}", "the task may not have run"
-            )
-        if response.status >= 400:
-            raise AirflowUnavailable(
-                f"Airflow answered {response.status} for the log of {task_id}", "see the Airflow log"
-            )
-        try:
-            data = json.loads(response.data or b"{}")
-        except ValueError:
-            return response.data.decode("utf-8", "replace")
-        return render_log(data.get("content") or [] if isinstance(data, dict) else data)
+        query: Query = [("full_content", "true"), ("map_index", map_index)]
+        data = self._request(
+            "GET", path, query, dag_id=dag_id, run_id=run_id, timeout_s=max(self._timeout_s, 30.0)
+        )
+        return render_log((data or {}).get("content") or [] if isinstance(data, dict) else data or [])
+
+    def task_timeouts(self, dag_id: str) -> dict[str, float | None]:
+        """Each task's ``execution_timeout`` in seconds (None where the task sets none)."""
+        page = self._request("GET", f"/api/v2/dags/{_q(dag_id)}/tasks", dag_id=dag_id)
+        return {t["task_id"]: parse.seconds(t.get("execution_timeout")) for t in page.get("tasks") or []}
 
     # -- parsing ------------------------------------------------------------------------------
 
     def import_errors(self) -> list[ImportErrorInfo]:
-        api = self._api("import_error")
-        page = self._call(lambda: api.get_import_errors(limit=1000, _request_timeout=self._timeout_s))
-        return [
-            ImportErrorInfo(
-                filename=e.filename,
-                stacktrace=e.stack_trace,
-                bundle_name=getattr(e, "bundle_name", None),
-                timestamp=getattr(e, "timestamp", None),
-            )
-            for e in page.import_errors
-        ]
+        page = self._request("GET", "/api/v2/importErrors", [("limit", 1000)])
+        return [parse.import_error(e) for e in page["import_errors"]]
 
     def reparse(self, file_token: str) -> None:
-        api = self._api("dag_parsing")
-        self._call(lambda: api.reparse_dag_file(file_token, _request_timeout=self._timeout_s))
+        self._request("PUT", f"/api/v2/parseDagFile/{_q(file_token)}")
 
 
-_APIS = {
-    "dag": ("dag_api", "DAGApi"),
-    "dag_run": ("dag_run_api", "DagRunApi"),
-    "task_instance": ("task_instance_api", "TaskInstanceApi"),
-    "import_error": ("import_error_api", "ImportErrorApi"),
-    "dag_parsing": ("dag_parsing_api", "DAGParsingApi"),
-}
-
-
-def _state(value: Any) -> str | None:
-    if value is None:
-        return None
-    return str(getattr(value, "value", value))
-
-
-def _dag(d: Any) -> DagInfo:
-    return DagInfo(
-        dag_id=d.dag_id,
-        is_paused=bool(d.is_paused),
-        is_stale=bool(getattr(d, "is_stale", False)),
-        tags=tuple(t.name for t in (d.tags or [])),
-        owners=tuple(d.owners or ()),
-        description=d.description,
-        fileloc=d.fileloc,
-        relative_fileloc=getattr(d, "relative_fileloc", None),
-        bundle_name=getattr(d, "bundle_name", None),
-        bundle_version=getattr(d, "bundle_version", None),
-        has_import_errors=bool(getattr(d, "has_import_errors", False)),
-        timetable_summary=getattr(d, "timetable_summary", None),
-        file_token=getattr(d, "file_token", None),
-        last_parsed_time=getattr(d, "last_parsed_time", None),
-    )
-
-
-def _run(r: Any) -> DagRunInfo:
-    return DagRunInfo(
-        dag_id=r.dag_id,
-        run_id=r.dag_run_id,
-        state=_state(r.state) or "unknown",
-        logical_date=r.logical_date,
-        start_date=r.start_date,
-        end_date=r.end_date,
-        run_after=getattr(r, "run_after", None),
-        conf=dict(r.conf or {}),
-        run_type=_state(getattr(r, "run_type", None)),
-    )
+def _q(part: str) -> str:
+    return quote(part, safe="~")
 
 
 def _detail(exc: Any) -> str:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from assistant.errors import AirflowUnavailable
+from assistant.errors import AirflowError, AirflowUnavailable
 from assistant.learning import advisor, ingest, pages, predictor, reporter, store
 from assistant.learning.history import extract
+from assistant.learning.peers import LOOKBACK, PeerIndex
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -40,10 +42,35 @@ def refresh(components: Components, dag_id: str | None = None) -> int:
 
 
 def predict(components: Components, dag_id: str, now: datetime | None = None) -> predictor.Prediction:
+    """The warning for the next run of ``dag_id``: its own history, the other DAGs' recent failures
+    (a shared connection or upstream), and its tasks' durations against their execution_timeout."""
+    now = now or datetime.now(UTC)
+    airflow, db = components.airflow, components.db
     refresh(components, dag_id)  # also a clear DagNotFound for an unknown DAG
-    runs = store.load_history(components.db, dag_id).get(dag_id, [])
-    current = ingest.code_version(components.airflow.get_dag(dag_id))
-    return predictor.predict(dag_id, extract(runs, current), now or datetime.now(UTC))
+    with contextlib.suppress(AirflowError):  # the other DAGs' runs recorded so far still count
+        ingest.record_recent_runs(airflow, db)
+    runs = store.load_history(db, dag_id).get(dag_id, [])
+    dag = airflow.get_dag(dag_id)
+    index = PeerIndex.from_histories(store.load_history(db, since=now - LOOKBACK))
+    connections = {dag_id: ingest.connections_of(dag)}
+    for episode in index.open_episodes(dag_id):
+        connections[episode.dag_id] = _connections(components, episode.dag_id)
+    features = extract(
+        runs,
+        ingest.code_version(dag),
+        now=now,
+        peers=index,
+        timeouts=ingest.task_timeouts(airflow, dag_id),
+        connections=connections,
+    )
+    return predictor.predict(dag_id, features, now)
+
+
+def _connections(components: Components, dag_id: str) -> dict[str, frozenset[str]]:
+    try:
+        return ingest.connections_of(components.airflow.get_dag(dag_id))
+    except AirflowError:
+        return {}
 
 
 def risk_warning(components: Components, dag_id: str) -> str | None:

@@ -12,21 +12,16 @@ from __future__ import annotations
 import itertools
 import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from assistant.learning.records import RunRecord
+from assistant.learning.peers import Connections, PeerIndex, SharedSignal, shared_signal
+from assistant.learning.records import RunRecord, Tally
+from assistant.learning.survival import Survival, incident_survival
+from assistant.learning.trend import TimeoutTrend, nearest_timeout
 
-
-@dataclass
-class Tally:
-    followed: int = 0
-    failed: int = 0
-
-    def add(self, failed: bool) -> None:
-        self.followed += 1
-        self.failed += int(failed)
+__all__ = ["HistoryFeatures", "Tally", "extract"]
 
 
 @dataclass
@@ -45,6 +40,9 @@ class HistoryFeatures:
     code_changed_since_failure: bool | None
     median_gap_s: float | None
     causes_seen_resolved: dict[str, int] = field(default_factory=dict)
+    timeout: TimeoutTrend | None = None  # a task whose durations near its execution_timeout
+    shared: SharedSignal | None = None  # the same failure in other DAGs
+    survival: Survival | None = None  # how long incidents like the last failure's last
 
     @property
     def failure_rate(self) -> float:
@@ -58,9 +56,22 @@ def _code_changed(before: str | None, after: str | None) -> bool | None:
 
 
 def extract(
-    history: Sequence[RunRecord], current_code_version: str | None, window: int = 60
+    history: Sequence[RunRecord],
+    current_code_version: str | None,
+    window: int = 60,
+    *,
+    now: datetime | None = None,
+    peers: PeerIndex | None = None,
+    timeouts: Mapping[str, float | None] | None = None,
+    connections: Connections | None = None,
 ) -> HistoryFeatures:
-    """Features of ``history`` (finished runs of one DAG, any order), as of the next run."""
+    """Features of ``history`` (finished runs of one DAG, any order), as of the next run at ``now``
+    (by default when the DAG's usual schedule would start it).
+
+    ``peers`` holds the other DAGs' recent failures (the same cause spreading or being fixed
+    there); ``timeouts`` the execution_timeout of each task of the code about to run, when known;
+    ``connections`` the connection ids each task of each DAG uses (:mod:`.connections`), when known.
+    """
     runs = sorted((r for r in history if r.state in {"success", "failed"}), key=lambda r: r.start)
     recent = runs[-window:]
     after_success, after_fix = Tally(), Tally()
@@ -87,6 +98,8 @@ def extract(
     last_success = next((r for r in reversed(runs) if not r.failed), None)
     starts = [r.start for r in recent]
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(starts)]
+    median_gap = statistics.median(gaps) if gaps else None
+    when = now or _next_start(last, median_gap)
     return HistoryFeatures(
         runs=len(runs),
         window=len(recent),
@@ -102,6 +115,18 @@ def extract(
         code_changed_since_failure=(
             _code_changed(last_failed.code_version, current_code_version) if last_failed else None
         ),
-        median_gap_s=statistics.median(gaps) if gaps else None,
+        median_gap_s=median_gap,
         causes_seen_resolved=dict(resolved),
+        timeout=nearest_timeout(runs, current_code_version, when, timeouts) if runs else None,
+        shared=shared_signal(runs[0].dag_id, runs, peers, when, connections) if runs else None,
+        survival=incident_survival(runs, when),
     )
+
+
+def _next_start(last: RunRecord | None, median_gap_s: float | None) -> datetime:
+    """When the next run would start on the DAG's usual schedule (the default ``now``)."""
+    if last is None:
+        return datetime.min
+    if median_gap_s is None:
+        return last.end or last.start
+    return max(last.start + timedelta(seconds=median_gap_s), last.end or last.start)

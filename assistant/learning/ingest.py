@@ -3,7 +3,8 @@
 The knowledge ingestion (retrieval) indexes logs; this records what learning needs and is safe to
 run beside it: rows are upserted on the same keys and an error text already recorded is kept.
 A run's code version is the DAG file's content hash (or the bundle version when the file is not
-readable here), taken when the run is first recorded.
+readable here), taken when the run is first recorded. The same file gives the connection ids of
+each task (:mod:`assistant.learning.connections`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant.errors import AirflowError
 from assistant.learning import store
+from assistant.learning.connections import TaskConnections, task_connections
 from assistant.learning.records import RunRecord, TaskOutcome
 from assistant.learning.templates import error_excerpt, mine_templates
 
@@ -31,6 +34,43 @@ def code_version(dag: DagInfo) -> str | None:
         except OSError:
             pass
     return f"bundle:{dag.bundle_version}" if dag.bundle_version else None
+
+
+def connections_of(dag: DagInfo) -> TaskConnections:
+    """The connection ids each task of ``dag`` uses, from its file when readable here, else {}."""
+    if not dag.fileloc:
+        return {}
+    try:
+        return task_connections(Path(dag.fileloc).read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        return {}
+
+
+def task_timeouts(airflow: AirflowPort, dag_id: str) -> dict[str, float | None]:
+    """execution_timeout in seconds per task of the code Airflow has now; {} when Airflow cannot say."""
+    try:
+        return airflow.task_timeouts(dag_id)
+    except AirflowError:
+        return {}
+
+
+def record_recent_runs(airflow: AirflowPort, db: sqlite3.Connection, limit: int = 100) -> int:
+    """Record the finished runs of every DAG among the ``limit`` most recent ones (one listing)."""
+    fresh: dict[str, list[DagRunInfo]] = {}
+    for run in airflow.list_runs(None, limit=limit):
+        if run.finished:
+            fresh.setdefault(run.dag_id, []).append(run)
+    count = 0
+    for dag_id, runs in sorted(fresh.items()):
+        known = store.recorded_run_ids(db, dag_id)
+        new = [r for r in runs if r.run_id not in known]
+        if not new:
+            continue
+        version = code_version(airflow.get_dag(dag_id))
+        for run in sorted(new, key=_started):
+            store.save_run(db, _record(airflow, db, run), run.start_date, version)
+        count += len(new)
+    return count
 
 
 def record_finished_runs(airflow: AirflowPort, db: sqlite3.Connection, dag_id: str, limit: int = 50) -> int:

@@ -10,9 +10,20 @@ Probabilities come from the DAG's own history (see :mod:`assistant.learning.hist
 * when the DAG's code changed since the last failure (a fix may have been deployed): how often a
   code change after a failure was followed by another failure.
 
+Two signals come from outside that sequence:
+
+* a task whose durations creep up towards its execution_timeout (:mod:`assistant.learning.trend`):
+  the chance that the next run exceeds it; after a timeout of that task it replaces the
+  persistence rate, which lags behind the growth;
+* the same failure in other DAGs sharing a connection or an upstream
+  (:mod:`assistant.learning.peers`): spreading to this DAG, still going on, or fixed there.
+
 Each rate is a Beta-smoothed estimate, so a short history stays close to a cautious prior
-instead of jumping to 0 or 1. The thresholds of the risk levels were fitted on a generated
-history (bench/predict, training seed), never on the replay it reports.
+instead of jumping to 0 or 1. After a success, the likeliest of the possible causes (a new
+failure of its own, a shared one spreading, a timeout) decides; they overlap, so they are not
+added up.
+The thresholds of the risk levels were fitted on generated histories (bench/predict, training
+seeds), never on the replay it reports.
 """
 
 from __future__ import annotations
@@ -21,25 +32,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from assistant.learning.history import HistoryFeatures, Tally
+from assistant.learning.peers import SHARED_PRIORS, SharedSignal
+from assistant.learning.records import Prior
+from assistant.learning.trend import TimeoutTrend, timed_out_at
+from assistant.learning.wording import ago, duration, recommend, since
 
-HIGH_RISK = 0.61  # fitted on bench/predict training seed 1 (precision >= 0.9)
+HIGH_RISK = 0.602  # fitted on bench/predict training seeds 1, 11, 12, 13 (precision >= 0.9)
 MEDIUM_RISK = 0.25
 STALE_SUCCESS_DAYS = 7.0
 STALE_ODDS_FACTOR = 1.5
 
 
-@dataclass(frozen=True)
-class Prior:
-    mean: float
-    strength: float
-
-    def estimate(self, tally: Tally) -> float:
-        return (tally.failed + self.mean * self.strength) / (tally.followed + self.strength)
-
-
 ONSET_PRIOR = Prior(0.1, 4.0)
 PERSISTENCE_PRIOR = Prior(0.6, 2.0)
 AFTER_FIX_PRIOR = Prior(0.15, 2.0)
+MIN_TIMEOUT_CHANCE = 0.05  # below this, a task's durations are not worth a word
+SURVIVAL_STRENGTH = 2.0  # the rate so far, worth this many past incidents against their durations
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,15 @@ class Prediction:
     @property
     def warns(self) -> bool:
         return self.risk == "high"
+
+
+@dataclass
+class _Estimate:
+    probability: float
+    reason: str
+    support: int
+    cause: str | None
+    again: bool = True  # the cause is this DAG's own last failure
 
 
 def level(probability: float, high: float = HIGH_RISK) -> str:
@@ -79,46 +96,52 @@ def predict(
         )
     evidence = [f"{features.failures_in_window} of the last {features.window} runs failed"]
     if features.last_cause is None:
-        probability, reason, support = _after_success(features, now, evidence)
-        cause = None
+        estimate = _after_success(features, now, evidence)
     else:
-        probability, reason, support = _after_failure(features, evidence)
-        cause = features.last_cause
-    probability = round(min(max(probability, 0.0), 1.0), 3)
+        estimate = _after_failure(features, now, evidence)
+    probability = round(min(max(estimate.probability, 0.0), 1.0), 3)
     risk = level(probability, high_threshold)
+    support = estimate.support
     return Prediction(
         dag_id=dag_id,
         risk=risk,
         probability=probability,
-        reason=reason,
-        recommendation=_recommend(risk, cause, dag_id),
+        reason=estimate.reason,
+        recommendation=recommend(risk, estimate.cause, dag_id, again=estimate.again),
         confidence="high" if support >= 10 else "medium" if support >= 3 else "low",
         evidence=evidence,
         runs_seen=features.runs,
-        likely_cause=cause,
+        likely_cause=estimate.cause,
     )
 
 
-def _after_success(features: HistoryFeatures, now: datetime, evidence: list[str]) -> tuple[float, str, int]:
+def _after_success(features: HistoryFeatures, now: datetime, evidence: list[str]) -> _Estimate:
     tally = features.after_success
     probability = ONSET_PRIOR.estimate(tally)
     evidence.append(f"a success was followed by a failure {tally.failed} times out of {tally.followed}")
     reason = f"the last run succeeded; {features.failures_in_window} of the last {features.window} failed"
     if features.last_success_end is not None:
         days = (now - features.last_success_end).total_seconds() / 86400
-        evidence.append(f"last success {_ago(days)}")
+        evidence.append(f"last success {ago(days)}")
         if days > STALE_SUCCESS_DAYS:
             odds = probability / (1 - probability) * STALE_ODDS_FACTOR
             probability = odds / (1 + odds)
-            reason += f"; but the last success was {_ago(days)}"
+            reason += f"; but the last success was {ago(days)}"
     if features.cause_counts:
         cause, count = features.cause_counts.most_common(1)[0]
         fixed = features.causes_seen_resolved.get(cause, 0)
         evidence.append(f"most frequent recent cause: {cause} ({count}x, followed by a success {fixed}x)")
-    return probability, reason, tally.followed
+    estimate = _Estimate(probability, reason, tally.followed, None)
+    shared = features.shared
+    if shared is not None and shared.kind == "spreading":
+        text = _shared_words(shared, now)
+        evidence.append(text)
+        _add_cause(estimate, shared.probability, text, shared.cause, shared.tally.followed, again=False)
+    _add_timeout(estimate, features.timeout, evidence)
+    return estimate
 
 
-def _after_failure(features: HistoryFeatures, evidence: list[str]) -> tuple[float, str, int]:
+def _after_failure(features: HistoryFeatures, now: datetime, evidence: list[str]) -> _Estimate:
     cause = features.last_cause or "(unknown)"
     tally = features.after_cause.get(cause, Tally())
     count = features.cause_counts.get(cause, 0)
@@ -137,9 +160,10 @@ def _after_failure(features: HistoryFeatures, evidence: list[str]) -> tuple[floa
     )
     if features.last_success_end is not None and features.last_run_end is not None:
         days = (features.last_run_end - features.last_success_end).total_seconds() / 86400
-        evidence.append(f"failing since the last success, {_duration(days)} before the last run")
+        evidence.append(f"failing since the last success, {duration(days)} before the last run")
     elif features.last_success_end is None:
         evidence.append("no successful run seen yet")
+    timeout = features.timeout
     if features.code_changed_since_failure:
         probability = AFTER_FIX_PRIOR.estimate(features.after_fix)
         evidence.append(
@@ -147,54 +171,82 @@ def _after_failure(features: HistoryFeatures, evidence: list[str]) -> tuple[floa
             f"{features.after_fix.failed} of {features.after_fix.followed} times"
         )
         reason = f"the code changed since the last failure (a fix may be deployed); it was {reason}"
-        return probability, reason, features.after_fix.followed + tally.followed
+        estimate = _Estimate(probability, reason, features.after_fix.followed + tally.followed, cause)
+        _add_timeout(estimate, timeout, evidence)
+        return estimate
     if features.code_changed_since_failure is None:
         evidence.append("code version unknown: cannot tell whether a fix was deployed")
     else:
         evidence.append("the DAG's code has not changed since the last failure")
-    return PERSISTENCE_PRIOR.estimate(tally), reason, tally.followed
+    estimate = _Estimate(PERSISTENCE_PRIOR.estimate(tally), reason, tally.followed, cause)
+    shared = features.shared
+    if shared is not None and shared.kind in {"ongoing", "resolved"}:
+        text = _shared_words(shared, now)
+        evidence.append(text)
+        prior = SHARED_PRIORS[shared.kind]
+        if shared.kind == "ongoing":  # a subset of this cause's persistence: start from its rate
+            prior = Prior(estimate.probability, prior.strength)
+        estimate.probability = prior.estimate(shared.tally)
+        estimate.reason += f"; {text}"
+        estimate.support = max(estimate.support, shared.tally.followed)
+    survival = features.survival
+    if survival is not None and survival.tally.followed and (shared is None or shared.kind != "resolved"):
+        evidence.append(survival.details(now))
+        estimate.probability = Prior(estimate.probability, SURVIVAL_STRENGTH).estimate(survival.tally)
+        estimate.reason += f"; {survival.describe(now)}"
+    if timeout is not None and timed_out_at(cause, timeout.task_id):
+        evidence.append(timeout.details())
+        estimate.probability = timeout.probability  # the trend knows better than the lagging rate
+        estimate.reason += f"; {timeout.describe()}"
+        return estimate
+    _add_timeout(estimate, timeout, evidence)
+    return estimate
 
 
-_ADVICE = (
-    (
-        ("expiredtoken", "credential", "unauthor", "forbidden", "401", "403", "auth"),
-        "renew the credentials its connection uses",
-    ),
-    (("timeout", "timed out"), "raise execution_timeout or make the task faster"),
-    (
-        ("connection", "unavailable", "503", "502", "refused", "upstream", "dns"),
-        "check that the upstream service is reachable again",
-    ),
-    (("no such file", "filenotfound", "not found"), "check that the input it reads exists"),
-    (
-        ("keyerror", "typeerror", "attributeerror", "valueerror", "nameerror", "importerror"),
-        "fix the code and deploy it (this looks like a bug, not an outage)",
-    ),
-)
+def _add_cause(
+    estimate: _Estimate, chance: float, text: str, cause: str, support: int, *, again: bool
+) -> None:
+    """Another possible cause of failure: when it is the likelier one, it decides the probability
+    and leads the reason (the causes overlap, so they are not added up)."""
+    if chance <= estimate.probability:
+        return
+    estimate.probability = chance
+    estimate.reason = f"{text}; {estimate.reason}"
+    estimate.cause, estimate.again = cause, again
+    estimate.support = max(estimate.support, support)
 
 
-def _recommend(risk: str, cause: str | None, dag_id: str) -> str:
-    if risk == "low":
-        return "looks safe to run"
-    if cause is None:
-        return "it can be run; watch the outcome (recent failures came and went)"
-    task = cause.split(":", 1)[0]
-    lowered = cause.lower()
-    fix = next((text for words, text in _ADVICE if any(w in lowered for w in words)), None)
-    fix = fix or f"read the log of {task} (`assistant logs {dag_id} --task {task}`) and fix the cause"
-    if risk == "high":
-        return f"fix the cause before running: {fix}"
-    return f"it may fail again at {task}; {fix}"
+def _add_timeout(estimate: _Estimate, timeout: TimeoutTrend | None, evidence: list[str]) -> None:
+    if timeout is None or timeout.probability < MIN_TIMEOUT_CHANCE:
+        return
+    evidence.append(timeout.details())
+    _add_cause(
+        estimate,
+        timeout.probability,
+        timeout.describe(),
+        f"{timeout.task_id}: timeout",
+        timeout.samples,
+        again=False,
+    )
 
 
-def _ago(days: float) -> str:
-    return f"{_duration(days)} ago"
-
-
-def _duration(days: float) -> str:
-    if days >= 2:
-        return f"{days:.0f} days"
-    hours = days * 24
-    if hours >= 1:
-        return f"{hours:.0f} h"
-    return f"{hours * 60:.0f} min"
+def _shared_words(shared: SharedSignal, now: datetime) -> str:
+    where = shared.key.rsplit(" @ ", 1)[1] if " @ " in shared.key else None
+    cause = f"{shared.cause} (at {where})" if where else shared.cause
+    peers = ", ".join(shared.peers[:3]) + (
+        f" and {len(shared.peers) - 3} more" if len(shared.peers) > 3 else ""
+    )
+    past = shared.tally
+    history = (
+        f" (before, the next run failed {past.failed} of {past.followed} times)" if past.followed else ""
+    )
+    if shared.kind == "spreading":
+        link = (
+            f"at a task using {', '.join(shared.connections)}, which this DAG uses too"
+            if shared.connections
+            else "a failure shared with this DAG before"
+        )
+        return f"{peers} failed {since(shared.since, now)} with {cause}, {link}{history}"
+    if shared.kind == "ongoing":
+        return f"{peers} failed the same way {since(shared.since, now)}: not fixed yet{history}"
+    return f"but {peers}, which failed the same way, succeeded {since(shared.since, now)}: it may be fixed{history}"

@@ -55,3 +55,26 @@ class RunRecord:
         if task is None:
             return "(no failed task recorded)"
         return f"{task.task_id}: {task.error_template or task.error_excerpt or '(no error text)'}"
+
+
+@dataclass
+class Tally:
+    """Situations seen, and how many of them were followed by a failed run."""
+
+    followed: int = 0
+    failed: int = 0
+
+    def add(self, failed: bool) -> None:
+        self.followed += 1
+        self.failed += int(failed)
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A Beta prior on a failure rate: ``mean`` worth ``strength`` situations."""
+
+    mean: float
+    strength: float
+
+    def estimate(self, tally: Tally) -> float:
+        return (tally.failed + self.mean * self.strength) / (tally.followed + self.strength)

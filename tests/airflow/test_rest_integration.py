@@ -97,3 +97,11 @@ def test_airflow_down_is_unavailable() -> None:
     with pytest.raises(AirflowUnavailable) as info:
         airflow.list_dags()
     assert "make airflow-up" in info.value.hint
+
+
+def test_task_timeouts_in_seconds(airflow: RestAirflow, dag_dir: Path) -> None:
+    dag_id, path = drop_dag(dag_dir, "ok_dag")
+    path.write_text(path.read_text().replace("@task\n", "@task(execution_timeout=timedelta(minutes=90))\n"))
+    path.write_text("from datetime import timedelta\n" + path.read_text())
+    _visible(airflow, dag_id)
+    assert airflow.task_timeouts(dag_id) == {"hello": 5400.0}
