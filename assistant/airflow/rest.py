@@ -81,6 +81,7 @@ class RestAirflow:
         timeout_s: float | None = None,
     ) -> Any:
         """One call: JSON in and out; a 401 refreshes the token once; errors translated here."""
+        lazy_client.load()  # before any airflow_client import: its package __init__ loads everything
         from airflow_client.client.exceptions import ApiException
 
         def send() -> Any:
@@ -107,6 +108,7 @@ class RestAirflow:
         return self._call(send, dag_id=dag_id, run_id=run_id)
 
     def _call(self, fn: Callable[[], Any], *, dag_id: str | None = None, run_id: str | None = None) -> Any:
+        lazy_client.load()
         from airflow_client.client import exceptions as exc_mod
 
         for attempt in (1, 2):

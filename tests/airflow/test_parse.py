@@ -21,3 +21,17 @@ def test_run_json_maps_to_dataclass() -> None:
         }
     )
     assert run.finished and run.duration_s == 3.5 and run.conf == {"a": 1}
+
+
+def test_the_adapter_does_not_load_the_generated_client(live_airflow: dict[str, str]) -> None:
+    """One-shot commands must not pay for ~700 pydantic models (a subprocess: a clean import state)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from assistant.compose import build_assistant; "
+        "build_assistant().components.airflow.list_runs(None, 1); "
+        "print(sum(m.startswith('airflow_client.client.models.') for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert int(out.strip()) < 10
