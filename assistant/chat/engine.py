@@ -50,12 +50,27 @@ class Conversation:
         text = message.strip()
         if not text:
             return Reply("Say what you need, or `help`.", ok=True, intent="help")
+        notices = self._unseen_notices()
         reply = self._continue_pending(text)
         if reply is None:
             intent, slots = self._understand(text)
             reply = self._proceed(intent, slots)
+        if notices:
+            reply.text = "Since we last spoke:\n" + "\n".join(notices) + "\n\n" + reply.text
+        self._mark_notices_seen()
         self._record(text, reply)
         return reply
+
+    def _unseen_notices(self) -> list[str]:
+        """Deploys and failures reported in the background (serve, webhooks) since the last turn."""
+        unseen = self.assistant.components.notifier.recent(limit=10, unseen_only=True)
+        return [f"[{n.level}] {n.topic}: {n.message}" for n in reversed(unseen)]
+
+    def _mark_notices_seen(self) -> None:
+        # What this turn's own action reported is in its reply: it is not news next turn.
+        latest = self.assistant.components.notifier.recent(limit=1)
+        if latest:
+            self.assistant.components.notifier.mark_seen(latest[0].id)
 
     # -- understanding ------------------------------------------------------------------------
 

@@ -60,7 +60,10 @@ def _known_names(assistant: Assistant) -> set[str]:
     return names
 
 
-def run_repl(assistant: Assistant, *, assume_yes: bool = False) -> None:
+def run_repl(
+    assistant: Assistant, *, assume_yes: bool = False, term_input: Any = None, term_output: Any = None
+) -> None:
+    """The chat loop. ``term_input``/``term_output`` are prompt_toolkit's (tests: a pipe, a dummy)."""
     from prompt_toolkit import PromptSession
     from prompt_toolkit.completion import DynamicCompleter, ThreadedCompleter
     from prompt_toolkit.history import FileHistory
@@ -73,6 +76,8 @@ def run_repl(assistant: Assistant, *, assume_yes: bool = False) -> None:
         history=FileHistory(str(history)),
         completer=DynamicCompleter(lambda: ThreadedCompleter(completer)),  # type: ignore[arg-type]
         complete_while_typing=False,
+        input=term_input,
+        output=term_output,
     )
     conversation = assistant.conversation(assume_yes=assume_yes)
     console.print(BANNER, style="bold")

@@ -58,7 +58,9 @@ class StubAssistant:
         return [DagRunInfo(dag_id or "x", f"run{len(self.triggered)}", "failed")]
 
     def logs(self, dag_id: str, run_id: str | None = None, task_id: str | None = None):
-        return DagRunInfo(dag_id, run_id or "latest", "failed"), [TaskLog("upload", 1, "failed", f"log of {dag_id}")]
+        return DagRunInfo(dag_id, run_id or "latest", "failed"), [
+            TaskLog("upload", 1, "failed", f"log of {dag_id}")
+        ]
 
 
 def _conversation(stub: StubAssistant, yes: bool = False) -> Conversation:
@@ -94,7 +96,9 @@ def test_descriptive_name_resolves_to_the_deployed_dag() -> None:
 
 
 def test_ambiguous_name_asks_which() -> None:
-    stub = StubAssistant({"run the backup": Route("run_dag", {"dag_id": "backup"})}, ["backup_s3", "backup_gcs"])
+    stub = StubAssistant(
+        {"run the backup": Route("run_dag", {"dag_id": "backup"})}, ["backup_s3", "backup_gcs"]
+    )
     conv = _conversation(stub)
     reply = conv.handle("run the backup")
     assert reply.awaiting == "slot:dag_id"
@@ -178,10 +182,24 @@ def test_a_new_request_while_a_question_is_pending_is_not_taken_as_the_answer() 
         ["etl_daily"],
     )
     answers: list[str] = []
-    stub.answer = lambda q: answers.append(q) or type("A", (), {"text": "use conf", "citations": [], "found": True})()
+    stub.answer = lambda q: (
+        answers.append(q) or type("A", (), {"text": "use conf", "citations": [], "found": True})()
+    )
     conv = _conversation(stub)
     assert conv.handle("show the logs").awaiting == "slot:dag_id"
     reply = conv.handle("how do I pass parameters to a DAG run?")
     assert reply.intent == "question"
     assert answers == ["how do I pass parameters to a DAG run?"]
     assert conv.pending is None
+
+
+def test_background_notifications_are_shown_once() -> None:
+    stub = StubAssistant({"status": Route("dag_status", {})}, ["etl_daily"])
+    conv = _conversation(stub)
+    notifier = stub.components.notifier
+    notifier.notify("error", "repo flows", "commit 3f9c2ab failed validation; the last good release stays")
+    first = conv.handle("status")
+    assert first.text.startswith("Since we last spoke:")
+    assert "3f9c2ab failed validation" in first.text
+    second = conv.handle("status")
+    assert "Since we last spoke" not in second.text
