@@ -41,7 +41,6 @@ class Config:
     airflow_password: str = field(default="admin", repr=False)
     airflow_timeout_s: float = 10.0
     airflow_python: Path | None = None
-    airflow_home: Path | None = None
     dags_folder: Path | None = None
     ollama_host: str | None = None
     ollama_model: str = "llama3.1"
@@ -93,7 +92,6 @@ FIELDS: dict[str, tuple[str, str, str, bool]] = {
     "airflow_password": ("ASSISTANT_AIRFLOW_PASSWORD", "airflow", "password", True),
     "airflow_timeout_s": ("ASSISTANT_AIRFLOW_TIMEOUT", "airflow", "timeout_s", False),
     "airflow_python": ("ASSISTANT_AIRFLOW_PYTHON", "airflow", "python", False),
-    "airflow_home": ("ASSISTANT_AIRFLOW_HOME", "airflow", "home", False),
     "dags_folder": ("ASSISTANT_DAGS_FOLDER", "airflow", "dags_folder", False),
     "unpause_new_dags": ("ASSISTANT_UNPAUSE_NEW_DAGS", "airflow", "unpause_new_dags", False),
     "ollama_host": ("ASSISTANT_OLLAMA_HOST", "llm", "ollama_host", False),
@@ -168,7 +166,6 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     if _CHECKOUT_AIRFLOW.is_dir():
         for name, default in (
             ("airflow_python", _CHECKOUT_AIRFLOW / "venv" / "bin" / "python"),
-            ("airflow_home", _CHECKOUT_AIRFLOW / "home"),
             ("dags_folder", _CHECKOUT_AIRFLOW / "dags"),
         ):
             if name not in values:

@@ -130,7 +130,11 @@ class Assistant:
         return [self.components.deployer.sync(n, wait=wait) for n in names]
 
     def repo_remove(self, name: str) -> Repo:
-        return self.components.deployer.remove(name)
+        repo = self.components.deployer.remove(name)
+        from assistant.tools.dag_index import forget_repo
+
+        forget_repo(self.components.knowledge, repo.namespace, repo.name)
+        return repo
 
     def repo_history(self, name: str, limit: int = 50) -> list[Deployment]:
         self.components.repo_store.get(name)
@@ -215,7 +219,9 @@ class Assistant:
 
     # -- DAG generation -----------------------------------------------------------------------
 
-    def generate(self, description: str, *, repo: str | None = None, out: Path | None = None) -> GenerationResult:
+    def generate(
+        self, description: str, *, repo: str | None = None, out: Path | None = None
+    ) -> GenerationResult:
         """A DAG written from ``description``, validated (import in Airflow included) before it is
         written to ``out`` or committed and pushed into registered repository ``repo``."""
         from assistant.generation import repo_writer_for

@@ -96,10 +96,10 @@ def validate(assistant: Assistant, slots: dict[str, Any], ctx: Context) -> Reply
                 f"{target} is neither a file, a folder nor a connected repository",
                 "give a path to a DAG file or folder, or a repository name",
             ) from None
-        history = assistant.repo_history(name, limit=1)
-        if not history or not history[0].release_dir:
+        live = [d for d in assistant.repo_history(name) if d.result == "deployed" and d.release_dir]
+        if not live or not Path(live[0].release_dir or "").is_dir():
             raise UsageError(f"{name} has no deployed release to check", f"sync it first: `sync {name}`")
-        path = Path(history[0].release_dir)
+        path = Path(live[0].release_dir or "")
     report = assistant.validate([path])
     lines = [("Safe to deploy: nothing blocks." if report.ok else "Blocked: fix the findings marked BLOCK.")]
     for file in report.files:

@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 MAX_FILE_BYTES = 256 * 1024
 
 
-def index_release(knowledge: KnowledgeBase, spec: RepoSpec, release_dir: Path, dag_files: dict[str, str]) -> int:
+def index_release(
+    knowledge: KnowledgeBase, spec: RepoSpec, release_dir: Path, dag_files: dict[str, str]
+) -> int:
     """Replace the repo's passages in `dags` with the release's Python files; returns passages added.
 
     Each file is a group ``<namespace>/<repo>/<path>``, so files removed from the repository leave
@@ -44,3 +46,9 @@ def index_release(knowledge: KnowledgeBase, spec: RepoSpec, release_dir: Path, d
     gone = [g for g in knowledge.indexed_groups("dags") if g.startswith(prefix) and g not in present]
     knowledge.remove_groups("dags", gone)
     return knowledge.add_passages("dags", passages, "file_key")
+
+
+def forget_repo(knowledge: KnowledgeBase, namespace: str, name: str) -> None:
+    """A removed repository's code no longer informs generation."""
+    prefix = f"{namespace}/{name}/"
+    knowledge.remove_groups("dags", [g for g in knowledge.indexed_groups("dags") if g.startswith(prefix)])

@@ -49,7 +49,15 @@ def run_setup(components: Components) -> list[Step]:
         route = components.router.route("run my deployment workflow")
         return f"intent router ready ({route.intent})"
 
-    steps = [_timed("embedding model", embedder), _timed("documentation index", knowledge), _timed("router", router)]
+    steps = [
+        _timed("embedding model", embedder),
+        _timed("documentation index", knowledge),
+        _timed("router", router),
+    ]
     for check in doctor.run_checks(components):
-        steps.append(Step(check.name, check.ok, check.detail if check.ok else f"{check.detail} — fix: {check.hint}", 0.0))
+        steps.append(
+            Step(
+                check.name, check.ok, check.detail if check.ok else f"{check.detail} — fix: {check.hint}", 0.0
+            )
+        )
     return steps

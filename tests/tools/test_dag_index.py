@@ -6,7 +6,7 @@ from assistant.compose import build_assistant
 from assistant.gitops.models import RepoSpec
 from assistant.tools.dag_index import index_release
 
-BACKUP = '''
+BACKUP = """
 from airflow.sdk import dag, task
 
 
@@ -21,7 +21,7 @@ def nightly_s3_backup():
 
 
 nightly_s3_backup()
-'''
+"""
 
 
 def _release(root: Path, files: dict[str, str]) -> Path:
@@ -35,7 +35,9 @@ def _release(root: Path, files: dict[str, str]) -> Path:
 def test_release_code_is_searchable_and_replaced_on_the_next_release(tmp_path: Path) -> None:
     knowledge = build_assistant().components.knowledge
     spec = RepoSpec(name="flows", url="file:///x", namespace="company")
-    first = _release(tmp_path / "r1", {"backup.py": BACKUP, "helpers/util.py": "def helper():\n    return 1\n"})
+    first = _release(
+        tmp_path / "r1", {"backup.py": BACKUP, "helpers/util.py": "def helper():\n    return 1\n"}
+    )
     added = index_release(knowledge, spec, first, {"nightly_s3_backup": "backup.py"})
     assert added >= 2
 
@@ -47,3 +49,14 @@ def test_release_code_is_searchable_and_replaced_on_the_next_release(tmp_path: P
     second = _release(tmp_path / "r2", {"backup.py": BACKUP})
     index_release(knowledge, spec, second, {"nightly_s3_backup": "backup.py"})
     assert sorted(knowledge.indexed_groups("dags")) == ["company/flows/backup.py"]
+
+
+def test_forgetting_a_repo_drops_its_code(tmp_path: Path) -> None:
+    from assistant.tools.dag_index import forget_repo
+
+    knowledge = build_assistant().components.knowledge
+    release = _release(tmp_path / "r1", {"backup.py": BACKUP})
+    index_release(knowledge, RepoSpec(name="flows", url="file:///x", namespace="company"), release, {})
+    index_release(knowledge, RepoSpec(name="other", url="file:///y", namespace="personal"), release, {})
+    forget_repo(knowledge, "company", "flows")
+    assert knowledge.indexed_groups("dags") == ["personal/other/backup.py"]
