@@ -54,7 +54,7 @@ def trigger(
     return airflow.trigger(dag_id, conf or {})
 
 
-def wait(airflow: AirflowPort, run: DagRunInfo, timeout_s: float, poll_s: float = 0.5) -> RunReport:
+def wait(airflow: AirflowPort, run: DagRunInfo, timeout_s: float, poll_s: float = 0.25) -> RunReport:
     finished = airflow.wait_for_run(run.dag_id, run.run_id, timeout_s=timeout_s, poll_s=poll_s)
     return report(airflow, finished)
 
