@@ -77,6 +77,11 @@ class Config:
         return self.home / "releases"
 
     @property
+    def known_hosts(self) -> Path:
+        """SSH host keys of Git servers, accepted on first contact (never the user's ~/.ssh)."""
+        return self.home / "ssh" / "known_hosts"
+
+    @property
     def history_file(self) -> Path:
         return self.home / "history"
 

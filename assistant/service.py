@@ -227,7 +227,14 @@ class Assistant:
         from assistant.generation import repo_writer_for
 
         writer = (
-            repo_writer_for(repo, self.components.repo_store, self.components.credentials) if repo else None
+            repo_writer_for(
+                repo,
+                self.components.repo_store,
+                self.components.credentials,
+                self.config.known_hosts,
+            )
+            if repo
+            else None
         )
         return self.components.generator.generate(description, out=out, repo=writer)
 

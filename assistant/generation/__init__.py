@@ -58,10 +58,12 @@ def build_generator(
     )
 
 
-def repo_writer_for(name: str, repo_store: RepoStore, credentials: CredentialStore) -> GitRepoWriter:
+def repo_writer_for(
+    name: str, repo_store: RepoStore, credentials: CredentialStore, known_hosts: Path | None = None
+) -> GitRepoWriter:
     """The writer that commits into registered repository ``name`` (RepoNotFound if unknown)."""
     from assistant.generation.repo_writer import GitRepoWriter
 
     repo = repo_store.get(name)
     credential = credentials.get(repo.credential) if repo.credential else None
-    return GitRepoWriter(repo, credential)
+    return GitRepoWriter(repo, credential, known_hosts)

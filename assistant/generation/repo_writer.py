@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
-from assistant.errors import CredentialError, GitError, UsageError
+from assistant.errors import GitError, UsageError
+from assistant.gitops.git import translate_error
 from assistant.gitops.urls import redact
 from assistant.secrets import git_auth_env
 
@@ -21,7 +22,6 @@ if TYPE_CHECKING:
     from assistant.gitops.models import Repo
     from assistant.secrets import Credential
 
-_AUTH_WORDS = ("authentication failed", "could not read username", "permission denied", "403", "401")
 COMMITTER = ("Airflow assistant", "assistant@localhost")
 
 
@@ -33,24 +33,10 @@ class PushedFile:
     commit: str
 
 
-def _git_error(exc: Exception, url: str, what: str) -> GitError:
-    text = str(getattr(exc, "stderr", "") or exc).replace(url, redact(url))
-    last = next((ln.strip() for ln in reversed(text.splitlines()) if ln.strip()), "git failed")
-    last = last.removeprefix("stderr:").strip(" '\"").removeprefix("fatal: ").removeprefix("error: ")
-    if any(word in text.lower() for word in _AUTH_WORDS):
-        return CredentialError(
-            f"{what} {redact(url)} was refused: authentication failed",
-            "store a token with `assistant cred set NAME --token` and register the repo with --credential NAME",
-        )
-    return GitError(
-        f"{what} {redact(url)} failed: {last[:200]}", "check the repository URL, branch and credential"
-    )
-
-
 class GitRepoWriter:
     """Writes one file into one registered repository's DAG path and pushes the commit."""
 
-    def __init__(self, repo: Repo, credential: Credential | None) -> None:
+    def __init__(self, repo: Repo, credential: Credential | None, known_hosts: Path | None = None) -> None:
         if repo.ref_kind != "branch":
             raise UsageError(
                 f"repository {repo.name} tracks a {repo.ref_kind} ({repo.ref}), which cannot be pushed to",
@@ -58,6 +44,7 @@ class GitRepoWriter:
             )
         self.repo = repo
         self.credential = credential
+        self.known_hosts = known_hosts
 
     def target_path(self, filename: str) -> str:
         return str(PurePosixPath(self.repo.dag_path or ".") / filename).removeprefix("./")
@@ -68,7 +55,7 @@ class GitRepoWriter:
         url = self.repo.url
         with (
             tempfile.TemporaryDirectory(prefix="assistant-generate-") as tmp,
-            git_auth_env(self.credential) as env,
+            git_auth_env(self.credential, self.known_hosts) as env,
         ):
             work = Path(tmp) / "work"
             options: dict[str, object] = {"depth": 1, "env": env}
@@ -77,7 +64,9 @@ class GitRepoWriter:
             try:
                 clone = git.Repo.clone_from(url, work, **options)
             except git.GitCommandError as exc:
-                raise _git_error(exc, url, "cloning") from None
+                raise translate_error(
+                    exc, url, "cloning", self.credential, known_hosts=self.known_hosts
+                ) from None
             try:
                 branch = clone.active_branch.name
             except TypeError:
@@ -100,5 +89,7 @@ class GitRepoWriter:
                 with clone.git.custom_environment(**env):
                     clone.git.push("origin", f"HEAD:refs/heads/{branch}")
             except git.GitCommandError as exc:
-                raise _git_error(exc, url, "pushing to") from None
+                raise translate_error(
+                    exc, url, "pushing to", self.credential, known_hosts=self.known_hosts
+                ) from None
             return PushedFile(self.repo.name, branch, relative, commit.hexsha)

@@ -48,7 +48,7 @@ class GitOpsDaemon:
 
     def _poll_remote(self, repo: Repo) -> GitRemote:
         credential = self.deployer.credentials.get(repo.credential) if repo.credential else None
-        return GitRemote(repo.url, credential, retries=1)
+        return GitRemote(repo.url, credential, retries=1, known_hosts=self.deployer.known_hosts)
 
     def _webhook_secret(self, repo: Repo) -> str | None:
         if not repo.webhook_credential:

@@ -63,6 +63,8 @@ class Deployer:
         # Called after a release is live (e.g. to index the deployed DAG code for generation).
         self.on_published = on_published
         self.locks_dir = config.home / "locks"
+        # SSH host keys accepted on first contact are kept here, not in the user's ~/.ssh.
+        self.known_hosts = config.known_hosts
 
     # -- entry points -------------------------------------------------------------------------
 
@@ -171,7 +173,7 @@ class Deployer:
 
     def _remote(self, spec: RepoSpec) -> GitRemote:
         credential = self.credentials.get(spec.credential) if spec.credential else None
-        return GitRemote(spec.url, credential, retries=self.git_retries)
+        return GitRemote(spec.url, credential, retries=self.git_retries, known_hosts=self.known_hosts)
 
     def _cache(self, name: str) -> Path:
         return self.config.repos_dir / name
@@ -274,7 +276,9 @@ class Deployer:
             try:
                 self.on_published(spec, Path(info.path), candidate.dag_files)
             except AssistantError as exc:  # the deployment stands; only the index is behind
-                self.notifier.notify("warning", f"repo {spec.name}", f"deployed, but not indexed: {exc.message}")
+                self.notifier.notify(
+                    "warning", f"repo {spec.name}", f"deployed, but not indexed: {exc.message}"
+                )
         return outcome
 
     def _previous_dag_ids(self, name: str, current_id: int) -> list[str]:

@@ -7,13 +7,16 @@ a hint, classified so that transient failures (host down) are retried and the ot
 
 from __future__ import annotations
 
+import re
+import shlex
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from assistant.errors import CredentialError, GitError
-from assistant.gitops.urls import redact
+from assistant.gitops.urls import default_name, redact
 from assistant.secrets import Credential, git_auth_env
 
 
@@ -34,13 +37,17 @@ _AUTH_MARKERS = (
     "authentication failed",
     "could not read username",
     "could not read password",
-    "permission denied",
+    "permission denied (",  # ssh: "Permission denied (publickey)."; not a local file's EACCES
     "invalid username or password",
     "access denied",
     "http basic: access denied",
     "the requested url returned error: 401",
     "the requested url returned error: 403",
     "terminal prompts disabled",
+)
+_HOST_KEY_MARKERS = (
+    "host key verification failed",
+    "remote host identification has changed",
 )
 _MISSING_MARKERS = (
     "does not appear to be a git repository",
@@ -50,41 +57,128 @@ _MISSING_MARKERS = (
 )
 _TRANSIENT_MARKERS = (
     "could not resolve host",
+    "could not resolve hostname",
     "connection refused",
+    "connection reset",
+    "connection closed",
     "connection timed out",
     "timed out",
     "network is unreachable",
+    "no route to host",
     "failed to connect",
     "the remote end hung up",
     "returned error: 5",
     "temporary failure",
+    "operation too slow",
 )
+_TIMEOUT_MARKER = "did not complete in"  # GitPython's message when kill_after_timeout fires
+
+# How long one git call may take before it is killed (then retried as a transient failure).
+LS_REMOTE_TIMEOUT_S = 60.0
+FETCH_TIMEOUT_S = 600.0
+
+
+_KIND_WORDS = {"token": "token", "basic": "username and password", "ssh_key": "SSH key"}
+
+
+def uses_ssh(url: str) -> bool:
+    """ssh://... and scp-like user@host:path URLs authenticate with keys, the others with tokens."""
+    if "://" in url:
+        return url.split("://", 1)[0].lower() in ("ssh", "git+ssh", "ssh+git")
+    return True
+
+
+def _suggested_name(url: str) -> str:
+    name = re.sub(r"[^A-Za-z0-9_.-]", "-", default_name(url)).strip("-.")[:64]
+    return name if name and name[0].isalnum() else "git"
+
+
+def _auth_error(url: str, credential: Credential | None) -> CredentialError:
+    shown = redact(url)
+    flag = "--ssh-key FILE" if uses_ssh(url) else "--token"
+    if credential is None:
+        name = _suggested_name(url)
+        return CredentialError(
+            f"{shown} asks for credentials and none was given",
+            f"store one with `assistant cred set {name} {flag}` and add the repo with `--credential {name}`",
+        )
+    return CredentialError(
+        f"wrong credentials: {shown} refused the {_KIND_WORDS.get(credential.kind, 'secret')} "
+        f"of credential {credential.name!r}",
+        f"store the right one with `assistant cred set {credential.name} {flag}` "
+        "(and check it may read this repository)",
+    )
 
 
 def _clean_stderr(stderr: str, url: str) -> str:
-    text = stderr.replace(url, redact(url))
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith("stderr:")]
-    lines = [ln.removeprefix("fatal: ").removeprefix("error: ").strip("'\" ") for ln in lines]
-    return (lines[-1] if lines else "git failed")[:300]
+    """The most telling line of git's error output: the first fatal/error/ssh line, URL redacted."""
+    text = stderr.replace(url, redact(url)).strip()
+    text = re.sub(r"^stderr:\s*'", "", text).removesuffix("'")  # GitPython wraps git's stderr so
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    telling = [ln for ln in lines if ln.lower().startswith(("fatal:", "error:", "ssh:"))]
+    chosen = (telling or lines or ["git failed"])[0]
+    chosen = chosen.removeprefix("fatal: ").removeprefix("error: ").strip()
+    return re.sub(r"^unable to access '[^']*': ", "", chosen)[:300]  # the URL is in the message already
 
 
-def _translate(exc: Exception, url: str, what: str) -> GitError:
+def _ssh_host(url: str) -> str:
+    """The host as ssh-keygen -R wants it: ``host`` or ``[host]:port``."""
+    if "://" in url:
+        parts = urlsplit(url)
+        return f"[{parts.hostname}]:{parts.port}" if parts.port else str(parts.hostname)
+    return url.split("@", 1)[-1].split(":", 1)[0]
+
+
+def translate_error(
+    exc: Exception,
+    url: str,
+    what: str,
+    credential: Credential | None = None,
+    timeout_s: float | None = None,
+    known_hosts: Path | None = None,
+) -> GitError | CredentialError:
     stderr = str(getattr(exc, "stderr", "") or exc)
     low = stderr.lower()
     shown = redact(url)
     detail = _clean_stderr(stderr, url)
+    if _TIMEOUT_MARKER in low:
+        return TransientGitError(
+            f"{shown} did not answer within {timeout_s or 0:g} s", "check the network or the Git provider"
+        )
     if any(m in low for m in _AUTH_MARKERS):
-        return CredentialError(
-            f"{what} {shown} was refused: authentication failed",
-            "store a valid token with `assistant cred set NAME --token` (or --ssh-key) and pass --credential NAME",
+        return _auth_error(url, credential)
+    if any(m in low for m in _HOST_KEY_MARKERS):
+        host = shlex.quote(_ssh_host(url))
+        files = [shlex.quote(str(known_hosts))] if known_hosts else []
+        removals = " or ".join(f"`ssh-keygen -R {host} -f {f}`" for f in [*files, "~/.ssh/known_hosts"])
+        return GitError(
+            f"the SSH host key of {shown} is not the one recorded when it was first seen",
+            f"this may be an attack; if the server's key really changed, forget the old one with {removals}",
         )
     if any(m in low for m in _TRANSIENT_MARKERS):
-        return TransientGitError(
-            f"cannot reach {shown}: {detail}", "check the network or the Git provider; retried"
-        )
+        return TransientGitError(f"cannot reach {shown}: {detail}", "check the network or the Git provider")
     if any(m in low for m in _MISSING_MARKERS):
-        return GitError(f"no repository at {shown}: {detail}", "check the URL (and that it is readable)")
+        readable = f"that credential {credential.name!r} may read it" if credential else "that it is public"
+        return GitError(f"no repository at {shown}: {detail}", f"check the URL and {readable}")
     return GitError(f"{what} {shown} failed: {detail}", "check the URL, ref and credential")
+
+
+def check_credential_fits(url: str, credential: Credential | None) -> None:
+    """A token cannot open an ssh:// URL and an SSH key cannot open an https:// one."""
+    if credential is None or url.startswith("file:") or url.startswith("git://"):
+        return
+    shown = redact(url)
+    if uses_ssh(url) and credential.kind != "ssh_key":
+        raise CredentialError(
+            f"credential {credential.name!r} is a {_KIND_WORDS.get(credential.kind, credential.kind)}, "
+            f"but {shown} is an SSH URL that needs a key",
+            "store a key with `assistant cred set NAME --ssh-key FILE`, or use the https:// URL",
+        )
+    if not uses_ssh(url) and credential.kind == "ssh_key":
+        raise CredentialError(
+            f"credential {credential.name!r} is an SSH key, but {shown} is an HTTP(S) URL",
+            "use the ssh:// (or git@host:path) URL, or store a token with `assistant cred set NAME --token`",
+        )
 
 
 class GitRemote:
@@ -98,36 +192,51 @@ class GitRemote:
         retries: int = 3,
         backoff_s: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
+        ls_remote_timeout_s: float = LS_REMOTE_TIMEOUT_S,
+        fetch_timeout_s: float = FETCH_TIMEOUT_S,
+        known_hosts: Path | None = None,
     ) -> None:
+        check_credential_fits(url, credential)
         self.url = url
         self._credential = credential
-        self._retries = retries
+        self._retries = max(1, retries)
         self._backoff_s = backoff_s
         self._sleep = sleep
+        self._ls_remote_timeout_s = ls_remote_timeout_s
+        self._fetch_timeout_s = fetch_timeout_s
+        self._known_hosts = known_hosts
 
-    def _run(self, what: str, action: Callable[[dict[str, str]], object]) -> object:
+    def _run(self, what: str, timeout_s: float, action: Callable[[dict[str, str]], object]) -> object:
+        """Run ``action(env)``; transient failures are retried with exponential backoff."""
         import git
 
         attempt = 0
         while True:
             attempt += 1
             try:
-                with git_auth_env(self._credential) as env:
+                with git_auth_env(self._credential, self._known_hosts) as env:
                     return action(env)
             except git.GitCommandError as exc:
-                error = _translate(exc, self.url, what)
-            if not isinstance(error, TransientGitError) or attempt >= self._retries:
+                error = translate_error(exc, self.url, what, self._credential, timeout_s, self._known_hosts)
+            if not isinstance(error, TransientGitError):
                 raise error from None
+            if attempt >= self._retries:
+                tries = f" ({attempt} attempts)" if attempt > 1 else ""
+                raise TransientGitError(
+                    error.message + tries, error.hint + ("; retried with backoff" if attempt > 1 else "")
+                ) from None
             self._sleep(self._backoff_s * 2 ** (attempt - 1))
 
     def ls_remote(self) -> dict[str, str]:
         """{ref name: sha} of the remote, plus 'HEAD->' -> default branch ref when advertised."""
         import git
 
-        def action(env: dict[str, str]) -> object:
-            return git.Git().ls_remote("--symref", self.url, env=env)
+        timeout = self._ls_remote_timeout_s
 
-        out = str(self._run("reading", action))
+        def action(env: dict[str, str]) -> object:
+            return git.Git().ls_remote("--symref", self.url, env=env, kill_after_timeout=timeout)
+
+        out = str(self._run("reading", timeout, action))
         refs: dict[str, str] = {}
         for line in out.splitlines():
             left, _, right = line.partition("\t")
@@ -169,6 +278,7 @@ class GitRemote:
         repo = open_cache(cache)
         if sha and has_commit(repo, sha):
             return sha
+        _remove_stale_locks(cache)
         if sha or ref_kind == "sha":
             refspec = sha or ref
         elif ref_kind == "tag":
@@ -176,16 +286,30 @@ class GitRemote:
         else:
             refspec = f"+refs/heads/{ref}:refs/remotes/origin/{ref}"
 
-        def action(env: dict[str, str]) -> object:
-            return repo.git.fetch("--depth=1", "--no-tags", "--quiet", self.url, refspec, env=env)
+        timeout = self._fetch_timeout_s
 
-        self._run("fetching", action)
+        def action(env: dict[str, str]) -> object:
+            return repo.git.fetch(  # type: ignore[attr-defined]
+                "--depth=1", "--no-tags", "--quiet", self.url, refspec, env=env, kill_after_timeout=timeout
+            )
+
+        self._run("fetching", timeout, action)
         try:
             return str(repo.git.rev_parse("FETCH_HEAD^{commit}")).strip()
         except git.GitCommandError as exc:
             raise GitError(
                 f"the fetched ref {ref!r} is not a commit", "track a branch, a tag or a commit sha"
             ) from exc
+
+
+def _remove_stale_locks(cache: Path) -> None:
+    """Drop lock files a killed fetch left behind (callers hold the repo's lock, so none is live)."""
+    for lock in [cache / "shallow.lock", cache / "packed-refs.lock", cache / "config.lock"]:
+        lock.unlink(missing_ok=True)
+    refs = cache / "refs"
+    if refs.is_dir():
+        for lock in refs.rglob("*.lock"):
+            lock.unlink(missing_ok=True)
 
 
 def open_cache(cache: Path) -> object:
