@@ -27,7 +27,11 @@ SEVERITY_STYLE = {"block": "bold red", "warn": "yellow", "info": "dim"}
 )
 @click.option("--no-tests", is_flag=True, help="Do not run the repository's tests/.")
 @click.option(
-    "--run", "run_dags", is_flag=True, help="Also run each DAG once with dag.test() in the sandbox."
+    "--run",
+    "run_dags",
+    is_flag=True,
+    help="Also run each DAG of every clean file once with dag.test() in the sandbox (no network, "
+    "read-only filesystem but for the run's folder, retries off).",
 )
 @click.option("--all", "show_all", is_flag=True, help="Show info findings too.")
 @click.pass_context
@@ -68,6 +72,10 @@ def _print(report: Any, show_all: bool) -> None:
         dags = f" dags: {', '.join(file.dag_ids)}" if file.dag_ids else ""
         cached = " [dim](cached)[/dim]" if file.cached else ""
         console.print(f"{verdict} {file.path}{dags}{cached}", markup=True)
+        for run in file.runs:
+            tasks = run.get("tasks") or []
+            took = f", {run['elapsed_s']}s" if run.get("elapsed_s") is not None else ""
+            console.print(f"  ran {run['dag_id']}: {run['state']} ({len(tasks)} tasks{took})", markup=False)
         if not findings:
             continue
         rows = [
@@ -81,6 +89,13 @@ def _print(report: Any, show_all: bool) -> None:
     if network:
         summary += f"; sandbox: {network}"
     console.print(f"[bold]{'OK' if report.ok else 'BLOCKED'}[/bold]: {summary}")
+    run = report.sandbox.get("run") or {}
+    if run.get("filesystem"):
+        console.print(
+            f"--run: {run.get('privileges')}; filesystem {run.get('filesystem')}; processes "
+            f"{run.get('processes')}",
+            markup=False,
+        )
 
 
 COMMANDS = [validate]

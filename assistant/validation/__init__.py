@@ -2,7 +2,9 @@
 
 Stages: syntax, static security scan (our AST rules + bandit), policy (+ ruff's AIR rules),
 dependencies and import with Airflow's DagBag in a sandboxed child of Airflow's interpreter, dag id
-collisions, and the repository's own tests. See :mod:`assistant.validation.pipeline`.
+collisions, the repository's own tests, and with ``run_dags`` (``--run``) each DAG of every clean
+file run once with ``dag.test()`` in the sandbox (:mod:`assistant.validation.run_stage`). See
+:mod:`assistant.validation.pipeline`.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ def validate_paths(
 
     ``known_dag_ids`` maps dag ids already deployed from elsewhere to their file (collision check);
     ``base_dir`` is the repo or release root: symlinks leaving it are never followed, and its
-    ``requirements.txt`` and ``tests/`` are used.
+    ``requirements.txt`` and ``tests/`` are used. ``run_dags`` executes each DAG of every file
+    without blocking findings once with ``dag.test()`` in the sandbox; what was in force while the
+    tasks ran is in ``report.sandbox["run"]``.
     """
     from assistant.validation.pipeline import Validator
 

@@ -1,5 +1,6 @@
 """The validation pipeline: inputs -> syntax -> security (ours + bandit) -> policy (+ ruff AIR)
--> dependencies and import in the sandbox -> collisions -> the repo's tests.
+-> dependencies and import in the sandbox -> (--run) each clean DAG once with dag.test() in the
+sandbox -> collisions -> the repo's tests.
 
 :class:`Validator` owns the warm sandbox worker (started only when a file misses the cache) and
 the result cache; ``validate_paths`` in the package builds one for a single batch.
@@ -20,7 +21,7 @@ from typing import Any
 
 from assistant.config import Config
 from assistant.errors import NotAvailable
-from assistant.validation import deps, import_stage
+from assistant.validation import deps, import_stage, run_stage
 from assistant.validation.bandit_scan import scan_bandit
 from assistant.validation.cache import ResultCache, cache_key, local_module_texts
 from assistant.validation.inputs import Source, collect_sources
@@ -41,6 +42,8 @@ class _Work:
     raw: list[RawFinding] = field(default_factory=list)
     modules: list[tuple[str, int, bool]] = field(default_factory=list)
     dags: list[dict[str, Any]] = field(default_factory=list)
+    sandbox_path: Path | None = None  # the file's copy in the sandbox, and its repo copy's root
+    sandbox_root: Path | None = None
 
 
 def airflow_version_of(airflow_python: Path | None) -> str:
@@ -123,11 +126,6 @@ class Validator:
         run_dags: bool = False,
         use_cache: bool = True,
     ) -> ValidationReport:
-        if run_dags:
-            raise NotAvailable(
-                "running each DAG once (--run) is not built yet",
-                "validate without --run, then trigger the DAG with `assistant run DAG_ID --wait`",
-            )
         started = time.perf_counter()
         sources, problems = collect_sources(paths, base_dir, self.policy.max_file_kb * 1024)
         version = airflow_version_of(self.config.airflow_python)
@@ -143,24 +141,31 @@ class Validator:
                 local,
                 airflow_version=version,
                 policy=self.policy.fingerprint(),
-                options="import",
+                options="import+run" if run_dags else "import",
             )
             cached = self.cache.get(work.key) if use_cache else None
             if cached is not None:
                 work.report.findings = [Finding.from_dict(f) for f in cached["findings"]]
                 work.report.dag_ids = list(cached["dag_ids"])
+                work.report.runs = list(cached.get("runs", []))
                 work.report.cached = True
             else:
                 pending.append(work)
+        if run_dags and any(w.tree is not None for w in pending):
+            self._prepare_run()
         submitted = self._submit(pending)  # the sandbox imports while the static stages run
         self._static(pending)
         self._collect(submitted, base_dir)
         for work in pending:
             self._finish(work)
-            self.cache.put(
-                work.key,
-                {"findings": [f.to_dict() for f in work.report.findings], "dag_ids": work.report.dag_ids},
-            )
+        run_info = self._run(pending) if run_dags else {}
+        for work in pending:
+            if not {f.rule for f in work.report.findings} & run_stage.NOT_CACHED:
+                entry = {
+                    "findings": [f.to_dict() for f in work.report.findings],
+                    "dag_ids": work.report.dag_ids,
+                }
+                self.cache.put(work.key, {**entry, "runs": work.report.runs})
         reports = [w.report for w in works]
         self._collisions(reports, known_dag_ids or {})
         if run_tests and base_dir is not None and (base_dir / "tests").is_dir():
@@ -177,6 +182,8 @@ class Validator:
             },
             "cached_files": sum(1 for r in reports if r.cached),
         }
+        if run_dags:
+            report.sandbox["run"] = run_info or {"how": "every file came from the cache or had no DAG to run"}
         return report
 
     # -- stages ---------------------------------------------------------------------------------
@@ -241,6 +248,7 @@ class Validator:
             target = copies[root] / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(work.source.text, encoding="utf-8")
+            work.sandbox_path, work.sandbox_root = target, copies[root]
             jobs.append(import_stage.import_job(str(index), target, copies[root], work.modules, limits))
         return runnable, worker.submit(jobs)
 
@@ -265,6 +273,65 @@ class Validator:
             versions = worker.distribution_versions(requirements)
             first = runnable[0]
             first.raw.extend(deps.requirement_findings(requirements, versions, airflow_python))
+
+    def _prepare_run(self) -> None:
+        worker = self.worker
+        worker.start()
+        if not worker.network.startswith("network namespace"):
+            raise NotAvailable(
+                "--run needs a network namespace (unshare --net) to keep tasks offline, and this "
+                "platform has none",
+                "validate without --run here, or on Linux with util-linux's unshare",
+            )
+        worker.prewarm_run()  # builds Airflow's in-process API while the static stages run
+
+    def _run(self, pending: list[_Work]) -> dict[str, Any]:
+        """Run each DAG of every clean file once with dag.test() in the sandbox."""
+        runnable = [w for w in pending if w.report.ok and w.report.dag_ids and w.sandbox_path]
+        for work in pending:
+            if work.report.dag_ids and not work.report.ok:
+                work.raw.append(
+                    RawFinding(
+                        "run.skipped",
+                        "info",
+                        None,
+                        "not run: a file with blocking findings is never executed",
+                        "fix the blocking findings first",
+                    )
+                )
+                self._finish(work)
+        if not runnable:
+            return {}
+        worker = self.worker
+        version = airflow_version_of(self.config.airflow_python)
+        key = run_stage.template_key(Path(str(self.config.airflow_python)), version)
+        template, created_s = run_stage.template_db(worker, self.config.home / "cache" / "airflow-db", key)
+        limits = {
+            "timeout_s": self.policy.run_timeout_s,
+            "cpu_s": max(self.policy.cpu_s, int(self.policy.run_timeout_s) + 1),
+            "memory_mb": self.policy.memory_mb,
+        }
+        jobs, owners = [], []
+        for work in runnable:
+            for dag_id in work.report.dag_ids:
+                assert work.sandbox_path is not None and work.sandbox_root is not None
+                job, job_dir = run_stage.run_job(
+                    worker, len(jobs), dag_id, work.sandbox_path, work.sandbox_root, template, limits
+                )
+                jobs.append(job)
+                owners.append((work, dag_id, job_dir))
+        confinement: dict[str, str] = {}
+        for (work, dag_id, job_dir), result in zip(owners, worker.run(jobs), strict=True):
+            findings, summary = run_stage.run_findings(
+                result, dag_id, work.source.text, job_dir, self.policy.run_timeout_s
+            )
+            work.raw.extend(findings)
+            work.report.runs.append(summary)
+            confinement = confinement or dict(result.get("confinement") or {})
+        for work in runnable:
+            self._finish(work)
+        described = {"path": str(template), "created_s": round(created_s, 2) if created_s else None}
+        return run_stage.isolation(worker, limits, confinement, described)
 
     def _finish(self, work: _Work) -> None:
         findings = []

@@ -18,6 +18,7 @@ A policy file is TOML::
     timeout_s = 30
     cpu_s = 30
     memory_mb = 1024
+    run_timeout_s = 120           # --run: wall clock for one DAG's dag.test()
 
     [severity]                    # override any rule's severity
     "security.raw-socket" = "block"
@@ -66,6 +67,7 @@ class Policy:
     timeout_s: float = 30.0
     cpu_s: int = 30
     memory_mb: int = 1024
+    run_timeout_s: float = 120.0
     severity: dict[str, str] = field(default_factory=dict)
     unsuppressible: frozenset[str] = UNSUPPRESSIBLE
 

@@ -49,6 +49,7 @@ class FileReport:
     dag_ids: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     cached: bool = False
+    runs: list[dict[str, Any]] = field(default_factory=list)  # --run: one entry per DAG, its tasks' states
 
     @property
     def ok(self) -> bool:
@@ -63,13 +64,16 @@ class FileReport:
         return sorted(self.findings, key=lambda f: (SEVERITY_ORDER[f.severity], f.line or 0, f.rule))
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "path": str(self.path),
             "ok": self.ok,
             "dag_ids": list(self.dag_ids),
             "findings": [f.to_dict() for f in self.sorted_findings()],
             "cached": self.cached,
         }
+        if self.runs:
+            data["runs"] = [dict(run) for run in self.runs]
+        return data
 
 
 @dataclass

@@ -2,12 +2,15 @@
 exchanges JSON lines with it.
 
 Isolation in force (reported in every ValidationReport):
-- a network namespace (``unshare --net``, loopback down) and a PID namespace when the platform
-  permits it; otherwise an audit hook in each child that refuses to create sockets;
+- a network namespace (``unshare --net``, loopback down) and a PID namespace with its own
+  ``/proc`` when the platform permits it; otherwise an audit hook in each child that refuses to
+  create sockets;
 - a scrubbed environment: PATH, LANG and a throw-away HOME/AIRFLOW_HOME/TMPDIR, nothing else;
 - per child: its own session (killed as a group), wall-clock timeout, RLIMIT_CPU/AS/FSIZE/NOFILE/
   NPROC, and an audit hook blocking process creation, fork, sockets, ctypes, dynamic exec and
-  writes outside the sandbox while the DAG is parsed.
+  writes outside the sandbox while the DAG is parsed;
+- ``--run`` children (sandbox_run.py) run one DAG with ``dag.test()`` as ``nobody`` when we are
+  root, with processes allowed and everything else above still in force.
 """
 
 from __future__ import annotations
@@ -31,7 +34,9 @@ START_TIMEOUT_S = 60.0
 def _namespace_prefix() -> tuple[list[str], str, bool]:
     """(command prefix, network isolation name, pid namespace?) that works on this machine."""
     unshare = shutil.which("unshare")
-    candidates = [([unshare, "--net", "--pid", "--fork", "--kill-child"], True), ([unshare, "--net"], False)]
+    pid_ns = [unshare, "--net", "--pid", "--fork", "--kill-child"]
+    # --mount-proc: /proc shows the namespace's own processes (psutil, used by dag.test(), needs it)
+    candidates = [([*pid_ns, "--mount-proc"], True), (pid_ns, True), ([unshare, "--net"], False)]
     for prefix, pid_ns in candidates if unshare else []:
         try:
             probe = subprocess.run([*prefix, "true"], capture_output=True, timeout=10)
@@ -176,6 +181,10 @@ class SandboxWorker:
         if not jobs:
             return []
         return self.collect(self.submit(jobs))
+
+    def prewarm_run(self) -> None:
+        """Ask the worker to build what dag.test() needs once, before it forks run children (no reply)."""
+        self._send({"op": "prewarm"})
 
     def distribution_versions(self, names: list[str]) -> dict[str, str | None]:
         if not names:

@@ -6,6 +6,8 @@ that limits itself (rlimits, its own session, an audit hook that blocks process 
 sockets, writes outside the sandbox and dynamic ``exec``), then loads one DAG file with Airflow's
 ``DagBag`` (or runs a repo's tests with pytest) and writes a JSON result back through a pipe.
 The parent enforces the wall-clock timeout and kills the child's whole process group.
+``--run`` jobs (create the metadata database, run one DAG with ``dag.test()``) live in
+sandbox_run.py, loaded by path: what a task may do at run time is documented there.
 
 Only the standard library and Airflow are used here: this file runs in Airflow's environment.
 """
@@ -22,6 +24,7 @@ import signal
 import sys
 import time
 import traceback
+from typing import Any
 
 sys.dont_write_bytecode = True  # -I ignores PYTHONDONTWRITEBYTECODE; sources are read-only to children
 PROTOCOL_OUT = os.fdopen(os.dup(1), "w", buffering=1)
@@ -73,6 +76,8 @@ class Sandbox:
         self.allow_processes = allow_processes
         self.events: list[dict[str, object]] = []
         self.active = False
+        self.mode = "parse"  # "run" while dag.test() executes tasks: run_rules decide first
+        self.run_rules: Any = None  # sandbox_run.run_allows
 
     def _repo_line(self) -> int | None:
         frame = sys._getframe(2)
@@ -93,9 +98,8 @@ class Sandbox:
         return False
 
     def _block(self, event: str, reason: str, detail: str) -> None:
-        self.events.append(
-            {"event": event, "reason": reason, "detail": detail[:200], "line": self._repo_line()}
-        )
+        what = {"event": event, "reason": reason, "detail": detail[:200], "mode": self.mode}
+        self.events.append({**what, "line": self._repo_line()})
         raise PermissionError(f"blocked by the validation sandbox: {reason} ({event})")
 
     def _writable(self, path: object) -> bool:
@@ -107,6 +111,8 @@ class Sandbox:
 
     def hook(self, event: str, args: tuple[object, ...]) -> None:
         if not self.active:
+            return
+        if self.mode == "run" and self.run_rules is not None and self.run_rules(self, event, args):
             return
         if event in BLOCKED_EVENTS:
             if self.allow_processes and event in {"subprocess.Popen", "os.fork", "os.posix_spawn", "os.exec"}:
@@ -141,8 +147,9 @@ def _limit(job: dict[str, object]) -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))
     fsize = int(job.get("file_size_mb", 64)) * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-    nproc = int(job.get("max_processes", 64))
-    resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+    if job.get("kind") != "run":  # run jobs set it once they know who the tasks run as
+        nproc = int(job.get("max_processes", 64))
+        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
     with open("/proc/self/status") as fh:
         size_kb = next(int(line.split()[1]) for line in fh if line.startswith("VmSize:"))
     limit = size_kb * 1024 + int(job.get("memory_mb", 1024)) * 1024 * 1024
@@ -258,7 +265,11 @@ def _child(job: dict[str, object], write_fd: int) -> None:
             bool(job.get("allow_processes", False)),
         )
         sys.addaudithook(sandbox.hook)
-        runner = _run_pytest if job.get("kind") == "pytest" else _run_import
+        kind = job.get("kind")
+        if kind in {"run", "migrate"}:
+            runner = getattr(_run_module(), "run_dag" if kind == "run" else "migrate")
+        else:
+            runner = _run_pytest if kind == "pytest" else _run_import
         result = {"status": "ok", **runner(job, sandbox)}
         result["events"] = sandbox.events
     except BaseException as exc:  # report, never propagate: this is a forked child
@@ -303,6 +314,26 @@ def _finish(pid: int, read_fd: int, chunks: list[bytes], timed_out: bool) -> dic
     return {"status": "crashed", "message": f"exited with code {os.WEXITSTATUS(status)} without a result"}
 
 
+def _sibling(name: str) -> Any:
+    """A module of this folder loaded by path as ``_assistant_NAME`` (``-I`` keeps the folder off
+    sys.path, and it must stay off: its module names would shadow a DAG's own imports)."""
+    import importlib.util
+
+    key = f"_assistant_{name}"
+    if key not in sys.modules:
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+        spec = importlib.util.spec_from_file_location(key, path)
+        assert spec is not None and spec.loader is not None
+        sys.modules[key] = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(sys.modules[key])
+    return sys.modules[key]
+
+
+def _run_module() -> Any:
+    _sibling("sandbox_confine")  # sandbox_run finds it in sys.modules
+    return _sibling("sandbox_run")
+
+
 def run_batch(jobs: list[dict[str, object]], parallel: int) -> list[dict[str, object]]:
     pending = list(jobs)
     running: dict[int, tuple[str, int, float, list[bytes]]] = {}  # read_fd -> (id, pid, deadline, chunks)
@@ -328,6 +359,8 @@ def run_batch(jobs: list[dict[str, object]], parallel: int) -> list[dict[str, ob
         for read_fd in [fd for fd, entry in running.items() if entry[2] <= now]:
             job_id, pid, _, chunks = running.pop(read_fd)
             results[job_id] = _finish(pid, read_fd, chunks, timed_out=True)
+    if any(job.get("kind") == "run" for job in jobs):
+        _run_module().cleanup_strays()
     return [results[str(job["id"])] for job in jobs]
 
 
@@ -353,6 +386,12 @@ def main() -> None:
         if not line.strip():
             continue
         request = json.loads(line)
+        if request.get("op") == "prewarm":  # no reply: a failure only costs each run child time
+            try:
+                _run_module().prewarm()
+            except Exception:
+                traceback.print_exc()
+            continue
         if request.get("op") == "dists":
             reply: dict[str, object] = {"versions": _versions(request.get("names", []))}
         else:
