@@ -242,3 +242,20 @@ def test_missing_interpreter_is_a_config_error(tmp_path: Path) -> None:
     (tmp_path / "d.py").write_text(_dag("fx_no_python"))
     with pytest.raises(ConfigError, match="interpreter"):
         validate_paths([tmp_path / "d.py"], config=config)
+
+
+def test_airflow_2_import_paths_that_airflow_3_still_serves_warn_but_do_not_block(tmp_path: Path) -> None:
+    legacy = tmp_path / "legacy.py"
+    legacy.write_text(
+        _dag("legacy_paths").replace(
+            "from airflow.providers.standard.operators.bash import BashOperator",
+            "from airflow.operators.bash import BashOperator",
+        )
+    )
+    gone = tmp_path / "gone.py"
+    gone.write_text(_dag("gone_paths", extra="from airflow.operators.teleport import Beam  # noqa\n"))
+    report = validate_paths([legacy, gone], config=_config(tmp_path / "home"), policy=FAST, run_tests=False)
+    assert _blocking(report, "legacy.py") == set()
+    [legacy_file] = [f for f in report.files if f.path.name == "legacy.py"]
+    assert any(f.rule.startswith("policy.airflow3") and f.severity == "warn" for f in legacy_file.findings)
+    assert "deps.missing-module" in _blocking(report, "gone.py")
