@@ -10,7 +10,9 @@ How it decides:
    read-out of the embedding (:mod:`assistant.chat.router_linear`), a naive Bayes keyword
    probability (:mod:`assistant.chat.router_lexical`), hand-written domain cues
    (:mod:`assistant.chat.router_cues`) and a lift for messages that name a thing of the domain
-   (:mod:`assistant.chat.router_domain`).
+   (:mod:`assistant.chat.router_domain`). An explanation question that names nothing to act
+   on ("how do I roll back a repository?") is never given an action intent
+   (:mod:`assistant.chat.router_form`).
 3. ``unknown`` wins when the out-of-scope examples score best, the best score is below a
    threshold, or the two best intents are within a margin. The weights, ``k``, threshold and
    margin are fitted by k-fold cross-validation over the examples, never on the labelled
@@ -56,6 +58,7 @@ FITTED_SOURCES = (
     "router_data.py",
     "router_domain.py",
     "router_fit.py",
+    "router_form.py",
     "router_lexical.py",
     "router_linear.py",
     "router_text.py",
@@ -129,10 +132,12 @@ class IntentRouter:
             routing_texts = [self.routing_text(texts[i]) for i in pending]
             vectors = self._embed(routing_texts)
             originals = [texts[i] for i in pending]
-            scores = fuse(model.signals(routing_texts, vectors, originals), model.decision)
+            signals = model.signals(routing_texts, vectors, originals)
+            scores = fuse(signals, model.decision)
             unknown = INTENTS.index(UNKNOWN)
             for row, index in enumerate(pending):
-                chosen, confidence = decide(scores[row], unknown, model.decision)
+                blocked = signals.blocked[row] if signals.blocked is not None else None
+                chosen, confidence = decide(scores[row], unknown, model.decision, blocked)
                 intent = INTENTS[chosen]
                 text = texts[index]
                 routes[index] = Route(

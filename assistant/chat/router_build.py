@@ -29,6 +29,7 @@ from assistant.chat.router_fit import (
     intent_scores,
     misspell,
 )
+from assistant.chat.router_form import blocked_matrix
 from assistant.chat.router_lexical import KeywordModel
 from assistant.chat.router_linear import fit_linear, linear_scores
 from assistant.chat.router_text import TypoCorrector
@@ -66,8 +67,9 @@ class RouterModel:
             intent_scores(sims, self.labels, len(INTENTS), self.decision.k),
             linear_scores(vectors, self.linear),
             self.keywords.scores(routing_texts, self.decision.temperature),
-            cue_matrix(routing_texts, INTENTS),
+            cue_matrix(routing_texts, INTENTS, texts),
             evidence_matrix(texts, INTENTS),
+            blocked_matrix(texts, routing_texts, INTENTS),
         )
 
 
@@ -112,7 +114,7 @@ def out_of_fold_scores(
     cache.add(list(routing_texts) + [t for plan in plans for t in plan[3]])
     train_matrix = cache.matrix(routing_texts)
     neighbours: dict[int, list[numpy.ndarray]] = {k: [] for k in K_CHOICES}
-    linear, keywords, cues, evidence, held_labels = [], [], [], [], []
+    linear, keywords, cues, evidence, blocked, held_labels = [], [], [], [], [], []
     for train, held, originals, held_texts in plans:
         held_matrix = cache.matrix(held_texts)
         sims = held_matrix @ train_matrix[train].T
@@ -123,8 +125,9 @@ def out_of_fold_scores(
         )
         model = KeywordModel.train([routing_texts[i] for i in train], labels[train].tolist(), len(INTENTS))
         keywords.append(model.scores(held_texts, KEYWORD_TEMPERATURE))
-        cues.append(cue_matrix(held_texts, INTENTS))
+        cues.append(cue_matrix(held_texts, INTENTS, originals))
         evidence.append(evidence_matrix(originals, INTENTS))
+        blocked.append(blocked_matrix(originals, held_texts, INTENTS))
         held_labels.append(np.concatenate([labels[held], labels[held]]))
     return OutOfFold(
         {k: np.concatenate(parts) for k, parts in neighbours.items()},
@@ -133,6 +136,7 @@ def out_of_fold_scores(
         np.concatenate(cues),
         np.concatenate(evidence),
         np.concatenate(held_labels),
+        np.concatenate(blocked),
     )
 
 

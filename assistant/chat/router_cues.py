@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from assistant.chat.router_domain import asks_about_airflow
+from assistant.chat.router_form import about_the_assistant, explains
 from assistant.chat.router_text import NAME_TOKEN
 
 if TYPE_CHECKING:
@@ -86,11 +87,8 @@ CUES: dict[str, tuple[str, ...]] = {
         r"\b[1-5]\s*/\s*5\b",
         r"\b(rate|rating)\b(?! of (the )?[a-z]+$)(?!.*\b(exchange|interest|heart|success|failure)\b)",
     ),
-    "question": (
-        # "how does rollback work", "what does max_active_runs do": what something is, not an action
-        rf"^(how (does|do)|what (does|do|is|are)) (?!(this|you|it|that|i|we|{NAME_TOKEN})\b)(the |a |an )?[\w-]+"
-        r"( [\w-]+)? (work|mean|do|check for|used for|for)\??$",
-    ),
+    # questions are cued in cue_matrix: about Airflow (router_domain) or the assistant (router_form)
+    "question": (),
     "help": (
         r"\b(help|capabilities|capable of|commands|features)\b",
         r"\bwhat (else )?(can|could|do|does|should) (you|i|this|the (bot|assistant|tool))\b"
@@ -106,16 +104,31 @@ CUES: dict[str, tuple[str, ...]] = {
 _COMPILED = {intent: tuple(re.compile(p) for p in patterns) for intent, patterns in CUES.items()}
 
 
-def cue_matrix(routing_texts: Sequence[str], intents: Sequence[str]) -> numpy.ndarray:
-    """(texts, intents): 1.0 where one of the intent's cues matches the text, else 0."""
+def cue_matrix(
+    routing_texts: Sequence[str], intents: Sequence[str], texts: Sequence[str] | None = None
+) -> numpy.ndarray:
+    """(texts, intents): 1.0 where one of the intent's cues matches the text, else 0.
+
+    ``texts`` are the messages as written (default: the routing texts). Besides the patterns,
+    ``question`` is cued by a question about Airflow's concepts and by an explanation question
+    about the assistant's features that names nothing to act on (router_form) unless it asks
+    for help.
+    """
     import numpy as np
 
     result = np.zeros((len(routing_texts), len(intents)), dtype=np.float32)
     question = intents.index("question") if "question" in intents else -1
-    for row, text in enumerate(routing_texts):
+    help_column = intents.index("help") if "help" in intents else -1
+    originals = routing_texts if texts is None else texts
+    for row, (text, original) in enumerate(zip(routing_texts, originals, strict=True)):
         for column, intent in enumerate(intents):
             if any(p.search(text) for p in _COMPILED.get(intent, ())):
                 result[row, column] = 1.0
-        if question >= 0 and asks_about_airflow(text):
+        if question < 0:
+            continue
+        asks_for_help = help_column >= 0 and bool(result[row, help_column])
+        if asks_about_airflow(text) or (
+            not asks_for_help and explains(original, text) and about_the_assistant(text)
+        ):
             result[row, question] = 1.0
     return result

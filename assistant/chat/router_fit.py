@@ -12,10 +12,16 @@ An intent's score mixes, with fitted weights:
 The message is ``unknown`` when the out-of-scope intent scores best, when the best in-scope score
 is below a threshold, or when the two best in-scope intents are closer than a margin.
 
-All of them are fitted by k-fold cross-validation over the router's own examples (never the
-labelled benchmark set): each fold is scored by a router built from the other folds only (its
-examples, linear and keyword models and typo vocabulary), once as written and once with a typo,
-and the rule is chosen on all those out-of-fold scores together.
+Some intents can be ruled out for a message whatever their score: an explanation question naming
+nothing to act on, "how do I roll back a repository?", is never an action
+(:mod:`assistant.chat.router_form`). Whether such a message is in scope is still decided on all
+the scores (it scored as a rollback: it is about this assistant); which intent it gets, among the
+ones not ruled out.
+
+The weights, ``k``, the threshold and the margin are fitted by k-fold cross-validation over the
+router's own examples (never the labelled benchmark set): each fold is scored by a router built
+from the other folds only (its examples, linear and keyword models and typo vocabulary), once as
+written and once with a typo, and the rule is chosen on all those out-of-fold scores together.
 """
 
 from __future__ import annotations
@@ -44,6 +50,9 @@ REJECTION_TARGET = 0.9
 # balanced accuracy, each kind of message counting as much as the other.
 REJECTION_WEIGHT = 1.0
 SOFTMAX_TEMPERATURE = 0.05
+# A larger k must beat a smaller one by more than this (about one held-out message): with k = 1 a
+# message equal to an example gets the example's intent, which cross-validation cannot value.
+K_TIE = 0.0025
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,7 @@ class Signals:
     keywords: numpy.ndarray  # keyword model probabilities
     cues: numpy.ndarray  # 1 where a hand-written cue matches
     evidence: numpy.ndarray  # 1 in the in-scope columns where the message names a domain thing
+    blocked: numpy.ndarray | None = None  # 1 where the intent is ruled out (router_form)
 
 
 @dataclass(frozen=True)
@@ -87,9 +97,10 @@ class OutOfFold:
     cues: numpy.ndarray
     evidence: numpy.ndarray
     labels: numpy.ndarray
+    blocked: numpy.ndarray | None = None
 
     def signals(self, k: int) -> Signals:
-        return Signals(self.neighbours[k], self.linear, self.keywords, self.cues, self.evidence)
+        return Signals(self.neighbours[k], self.linear, self.keywords, self.cues, self.evidence, self.blocked)
 
 
 def intent_scores(sims: numpy.ndarray, labels: numpy.ndarray, n_intents: int, k: int) -> numpy.ndarray:
@@ -122,8 +133,14 @@ def fuse(signals: Signals, d: Decision) -> numpy.ndarray:
     )
 
 
-def decide(scores: numpy.ndarray, unknown: int, decision: Decision) -> tuple[int, float]:
-    """The chosen intent index and a confidence in [0, 1] for one row of intent scores."""
+def decide(
+    scores: numpy.ndarray, unknown: int, decision: Decision, blocked: numpy.ndarray | None = None
+) -> tuple[int, float]:
+    """The chosen intent index and a confidence in [0, 1] for one row of intent scores.
+
+    ``blocked`` (1 for an intent ruled out) does not change whether the message is rejected, only
+    which in-scope intent it gets: the best one not ruled out, with the confidence of the best one.
+    """
     import numpy as np
 
     in_scope = scores.copy()
@@ -137,7 +154,21 @@ def decide(scores: numpy.ndarray, unknown: int, decision: Decision) -> tuple[int
     if rejected:
         confidence = max(float(probabilities[unknown]), 1.0 - float(probabilities[best]))
         return unknown, confidence
+    if blocked is not None and blocked[best]:
+        allowed = np.where(blocked > 0, -np.inf, in_scope)
+        return int(np.argmax(allowed)), float(probabilities[best])
     return best, float(probabilities[best])
+
+
+def chosen_intents(scores: numpy.ndarray, unknown: int, blocked: numpy.ndarray | None) -> numpy.ndarray:
+    """(rows,): the best in-scope intent of each row of scores among those not ruled out."""
+    import numpy as np
+
+    in_scope = scores.copy()
+    in_scope[:, unknown] = -np.inf
+    if blocked is not None:
+        in_scope = np.where(blocked > 0, -np.inf, in_scope)
+    return np.argmax(in_scope, axis=1)
 
 
 def misspell(text: str) -> str:
@@ -181,7 +212,8 @@ def fit_decision(
 
     Among the rules rejecting at least REJECTION_TARGET of the out-of-scope rows, the one with the
     best in-scope accuracy plus REJECTION_WEIGHT times rejection; when none reaches the target,
-    the best accuracy + rejection. Ties go to the simplest rule: low threshold, margin and weights.
+    the best accuracy + rejection. Ties go to the simplest rule: low threshold, margin and weights;
+    and the smallest ``k`` within K_TIE of the best.
     """
     import numpy as np
 
@@ -189,7 +221,7 @@ def fit_decision(
     in_scope_rows = labels != unknown
     n_in, n_out = int(in_scope_rows.sum()), int((~in_scope_rows).sum())
     thresholds = np.array(THRESHOLD_GRID)
-    best: tuple[float, float, float, Decision] | None = None
+    best_by_k: dict[int, tuple[float, float, float, Decision]] = {}
     grid = itertools.product(K_CHOICES, ALPHA_GRID, BETA_GRID, GAMMA_GRID, DELTA_GRID, MARGIN_GRID)
     scored: tuple[tuple[int, float, float, float, float], Any] | None = None
     for k, alpha, beta, gamma, delta, margin in grid:
@@ -204,7 +236,8 @@ def fit_decision(
             order = np.argpartition(-in_scope, 1, axis=1)[:, :2]  # the two best, either way round
             order = np.take_along_axis(order, np.argsort(-in_scope[rows, order], axis=1), axis=1)
             s1, s2 = in_scope[rows[:, 0], order[:, 0]], in_scope[rows[:, 0], order[:, 1]]
-            scored = (weights, (s1, s2, scores[:, unknown] >= s1, order[:, 0] == labels))
+            right = chosen_intents(scores, unknown, oof.blocked) == labels
+            scored = (weights, (s1, s2, scores[:, unknown] >= s1, right))
         s1, s2, closest_is_unknown, right = scored[1]
         kept = ~closest_is_unknown & ((s1 - s2) >= margin)
         # every threshold at once: in-scope rows kept and right, out-of-scope rows let in
@@ -217,6 +250,7 @@ def fit_decision(
         simplicity = -thresholds - margin - alpha - beta - gamma - delta
         index = int(np.lexsort((simplicity, value, feasible))[-1])
         key = (float(feasible[index]), float(value[index]), float(simplicity[index]))
+        best = best_by_k.get(k)
         if best is None or key > best[:3]:
             fitted = Decision(
                 k,
@@ -230,8 +264,11 @@ def fit_decision(
                 round(float(accuracy[index]), 4),
                 round(float(rejection[index]), 4),
             )
-            best = (*key, fitted)
-    assert best is not None
+            best_by_k[k] = (*key, fitted)
+    top = max(best_by_k.values(), key=lambda b: b[:3])
+    chosen = min(
+        (b for b in best_by_k.values() if b[0] == top[0] and b[1] >= top[1] - K_TIE), key=lambda b: b[3].k
+    )
     if progress:
-        progress(f"fitted router decision {best[3].as_dict()}")
-    return best[3]
+        progress(f"fitted router decision {chosen[3].as_dict()}")
+    return chosen[3]

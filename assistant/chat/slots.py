@@ -2,7 +2,9 @@
 
 Pure logic over the text (no model). Names (DAG ids, task ids, repo names) are the words that are
 not part of the router's vocabulary of function words and domain verbs; identifier-shaped words
-(``etl_daily``, ``data-pipelines``, ``v1.4.0``) always count as names. Absent slots are omitted.
+(``etl_daily``, ``data-pipelines``, ``v1.4.0``) always count as names, dates never do. A run's
+conf is a JSON object, ``key=value`` pairs, or pairs in words after "with" ("with date 2024-01-01",
+"with mode set to full"); its words are never the DAG id. Absent slots are omitted.
 """
 
 from __future__ import annotations
@@ -36,6 +38,29 @@ TASK_RES = (
     re.compile(r"\b([\w.-]*\w)\s+tasks?\b", re.IGNORECASE),
 )
 KEY_VALUE_RE = re.compile(r"\b([A-Za-z_][\w.-]*)=(\"[^\"]*\"|'[^']*'|[^\s,;]+)")
+# conf in words: "with date 2024-01-01", "with mode set to full and limit 500", "passing env=prod"
+CONF_LEAD_RE = re.compile(r"\b(?:with|passing|setting)\s+", re.IGNORECASE)
+CONF_PAIR_RE = re.compile(
+    r"(?:the\s+)?(?P<key>[A-Za-z_][\w.-]*?)"
+    r"(?:\s*(?P<assign>=|:|\bset to\b|\bequal to\b|\bequals\b)\s*|\s+)"
+    r"(?P<value>\"[^\"]*\"|'[^']*'|[^\s,;]*[^\s,;.!?])",
+    re.IGNORECASE,
+)
+CONF_SEPARATOR_RE = re.compile(r"\s*(?:,\s*and\b|,|;|\band\b)\s*", re.IGNORECASE)
+
+
+def _word_set(block: str) -> frozenset[str]:
+    return frozenset(block.split())
+
+
+# words that are not a conf key: "with the latest code", "with conf {...}", "with it"
+NOT_CONF_KEYS = _word_set(
+    """
+    a an the my our your this that these those it them its conf config configuration parameters params
+    parameter param settings options values value arguments args no some any all every more less
+    """
+)
+DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+Z?)?$")
 STAR_RES = (
     re.compile(r"\b([0-9]+|one|two|three|four|five)\s*(?:stars?|\*)", re.IGNORECASE),
     re.compile(r"\b([0-9]+)\s*(?:/|out of)\s*5\b", re.IGNORECASE),
@@ -94,6 +119,8 @@ class Message:
         lowered = word.lower()
         if lowered in NOT_NAMES or lowered.isdigit() or namespace_of(word) or lowered in common_words():
             return False
+        if DATE_RE.match(word):
+            return False  # "2024-01-01" is when, never what
         if not looks_like_identifier(word) and common_words().intersection(_base_forms(lowered)):
             return False  # "updates", "fetched": a form of a common word
         if looks_like_identifier(word):
@@ -222,6 +249,7 @@ def _namespace(message: Message) -> str | None:
 
 
 def _conf(message: Message) -> dict[str, object] | None:
+    """A JSON object, else the ``key=value`` pairs and the pairs in words after "with"/"passing"."""
     for span in find_json_objects(message.text):
         try:
             value = json.loads(span.text)
@@ -229,11 +257,61 @@ def _conf(message: Message) -> dict[str, object] | None:
             continue
         if isinstance(value, dict):
             return value
-    pairs = {}
-    for match in KEY_VALUE_RE.finditer(message.text):
-        if outside(message.specials, match.start()):
-            pairs[match.group(1)] = _scalar(match.group(2))
+    pairs: dict[str, object] = {}
+    for _start, key, raw in _conf_pairs(message):
+        pairs.setdefault(key, _scalar(raw))
     return pairs or None
+
+
+def _conf_pairs(message: Message) -> list[tuple[int, str, str]]:
+    """``(position, key, value)`` of every conf pair of the message, in the message's order."""
+    found = {
+        match.start(): (match.group(1), match.group(2))
+        for match in KEY_VALUE_RE.finditer(message.text)
+        if outside(message.specials, match.start())
+    }
+    for start, key, raw in _worded_pairs(message):
+        found.setdefault(start, (key, raw))
+    return [(start, key, raw) for start, (key, raw) in sorted(found.items())]
+
+
+def _worded_pairs(message: Message) -> list[tuple[int, str, str]]:
+    """``(position, key, value)`` after "with", "passing"...: "with date 2024-01-01 and limit 500".
+
+    A key and its value joined by "=", ":", "set to" or "equals" whatever the value; side by side
+    only when the value looks like a value (a number, a date, a quoted string, an identifier) or
+    the key like an identifier: "with region eu" and "with full refresh" read alike, and only the
+    first is a setting.
+    """
+    text = message.text
+    found: list[tuple[int, str, str]] = []
+    for lead in CONF_LEAD_RE.finditer(text):
+        position = lead.end()
+        while (pair := CONF_PAIR_RE.match(text, position)) is not None:
+            key, raw = pair.group("key"), pair.group("value")
+            if not outside(message.specials, pair.start("value")) or key.lower() in NOT_CONF_KEYS:
+                break
+            if not (pair.group("assign") or _value_shaped(raw) or looks_like_identifier(key)):
+                break
+            found.append((pair.start("key"), key, raw))
+            separator = CONF_SEPARATOR_RE.match(text, pair.end())
+            if separator is None:
+                break
+            position = separator.end()
+    return found
+
+
+def _value_shaped(raw: str) -> bool:
+    return raw[:1] in {'"', "'"} or raw.lower() in {"true", "false", "null"} or looks_like_identifier(raw)
+
+
+def _conf_words(message: Message) -> set[str]:
+    """The words of the conf pairs in the message (never a DAG id)."""
+    words = set()
+    for _start, key, raw in _conf_pairs(message):
+        words.add(key)
+        words.update(w.text for w in word_spans(raw))
+    return words
 
 
 def _scalar(raw: str) -> object:
@@ -340,10 +418,11 @@ def extract_slots(intent: str, text: str, corrector: TypoCorrector) -> dict[str,
         slots = {"name": first(message.names())}
     elif intent == "list_dags":
         slots = {"namespace": _namespace(message)}
-    elif intent in {"run_dag", "dag_status", "predict_failure"}:
+    elif intent == "run_dag":
+        conf = _conf(message)
+        slots = {"dag_id": first(message.names(exclude=_conf_words(message))), "conf": conf}
+    elif intent in {"dag_status", "predict_failure"}:
         slots = {"dag_id": first(message.names())}
-        if intent == "run_dag":
-            slots["conf"] = _conf(message)
     elif intent == "dag_logs":
         task_id = _task_id(message)
         slots = {"dag_id": first(message.names(exclude={task_id} if task_id else None)), "task_id": task_id}

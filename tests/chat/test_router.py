@@ -86,6 +86,87 @@ def test_routes_messages_to_intents_and_slots(
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        # misroutes found by the documentation review: how-to questions about the assistant itself
+        "how do I suppress a security finding?",
+        "how do I suppress a finding of the security scan?",
+        "how do I configure a github webhook?",
+        "what does the security scan check?",
+        "how do I roll back a repository to an earlier commit?",
+        "how does rollback work",
+        "what does validation check for",
+        # the same forms, in words no example has
+        "could you explain how a repository gets redeployed after a push",
+        "is it possible to skip one validation rule for a file?",
+        "how would I stop tracking a repository?",
+        "why does the assistant warn me before some runs?",
+        "can I roll back a single dag?",
+        "tell me how to add a repo",
+    ],
+)
+def test_explanation_questions_naming_no_target_are_questions(router: IntentRouter, text: str) -> None:
+    route = router.route(text)
+    assert (route.intent, route.slots) == ("question", {})
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "slots"),
+    [
+        # a target (commit, path, identifier) or the imperative keeps the action
+        ("roll back etl to 3f9c2ab", "rollback", {"target": "etl", "version": "3f9c2ab"}),
+        (
+            "how do I roll back etl_daily to 3f9c2ab?",
+            "rollback",
+            {"target": "etl_daily", "version": "3f9c2ab"},
+        ),
+        ("is ./dags/etl.py safe?", "validate", {"target": "./dags/etl.py"}),
+        ("is my dag safe? scan ./dags/etl.py", "validate", {"target": "./dags/etl.py"}),
+        ("will aws_deploy fail", "predict_failure", {"dag_id": "aws_deploy"}),
+        ("can I see the logs of etl_daily", "dag_logs", {"dag_id": "etl_daily"}),
+        ("why did etl_daily fail?", "dag_logs", {"dag_id": "etl_daily"}),
+        ("rollback etl to v1.4.0", "rollback", {"target": "etl", "version": "v1.4.0"}),
+        # an imperative is a request, however close its words are to the questions'
+        (
+            "trigger the backup dag with mode set to full",
+            "run_dag",
+            {"dag_id": "backup", "conf": {"mode": "full"}},
+        ),
+        (
+            "trigger nightly_backup with retries set to 2",
+            "run_dag",
+            {"dag_id": "nightly_backup", "conf": {"retries": 2}},
+        ),
+    ],
+)
+def test_requests_with_a_target_keep_their_action(
+    router: IntentRouter, text: str, intent: str, slots: dict
+) -> None:
+    route = router.route(text)
+    assert (route.intent, route.slots) == (intent, slots)
+
+
+def test_a_date_in_words_is_conf_not_the_dag(router: IntentRouter) -> None:
+    route = router.route("run my etl dag with date 2024-01-01")
+    assert route.intent == "run_dag"
+    assert route.slots["conf"] == {"date": "2024-01-01"}
+    assert route.slots.get("dag_id", route.mention) == "etl"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how do I bake sourdough bread",
+        "how do I roll back a driver update on windows",
+        "what does a carburetor do",
+        "how does a dishwasher work",
+    ],
+)
+def test_everyday_how_to_questions_stay_out_of_scope(router: IntentRouter, text: str) -> None:
+    assert router.route(text).intent == "unknown"
+
+
+@pytest.mark.parametrize(
     "text", ["what's the weather in Paris", "order me a pizza", "who wrote war and peace"]
 )
 def test_out_of_scope_messages_are_unknown(router: IntentRouter, text: str) -> None:

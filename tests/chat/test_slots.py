@@ -10,9 +10,19 @@ import numpy as np
 import pytest
 
 from assistant.chat.router_build import INTENTS, VectorCache, out_of_fold_scores
+from assistant.chat.router_cues import cue_matrix
 from assistant.chat.router_data import INTENT_SLOTS, Example, load_examples, vocabulary
 from assistant.chat.router_domain import asks_about_airflow, domain_evidence
-from assistant.chat.router_fit import Decision, OutOfFold, decide, fit_decision, fold_assignment, misspell
+from assistant.chat.router_fit import (
+    K_TIE,
+    Decision,
+    OutOfFold,
+    decide,
+    fit_decision,
+    fold_assignment,
+    misspell,
+)
+from assistant.chat.router_form import blocked_matrix, explains, imperative
 from assistant.chat.router_text import TypoCorrector
 from assistant.chat.slots import extract_slots, mention_of
 
@@ -54,6 +64,59 @@ def test_conf_is_parsed_to_an_object(corrector: TypoCorrector) -> None:
     assert extract_slots("run_dag", "run etl with env=prod retries=3", corrector)["conf"] == {
         "env": "prod",
         "retries": 3,
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "slots"),
+    [
+        ("run my etl dag with date 2024-01-01", {"conf": {"date": "2024-01-01"}}),  # "my etl": a mention
+        ("run etl_daily with date 2024-01-01", {"dag_id": "etl_daily", "conf": {"date": "2024-01-01"}}),
+        ("trigger the backup dag with mode set to full", {"dag_id": "backup", "conf": {"mode": "full"}}),
+        (
+            "start crm_sync with since 2023-12-01 and limit 500",
+            {"dag_id": "crm_sync", "conf": {"since": "2023-12-01", "limit": 500}},
+        ),
+        (
+            "run etl with day: 2024-02-29, region=eu and dry_run true",
+            {"dag_id": "etl", "conf": {"day": "2024-02-29", "region": "eu", "dry_run": True}},
+        ),
+        ("run etl with target_env prod", {"dag_id": "etl", "conf": {"target_env": "prod"}}),
+        ("run etl_daily with note 'full reload'", {"dag_id": "etl_daily", "conf": {"note": "full reload"}}),
+    ],
+)
+def test_conf_pairs_in_words(corrector: TypoCorrector, text: str, slots: dict) -> None:
+    assert extract_slots("run_dag", text, corrector) == slots
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "run etl with the latest data",  # a determiner is no key
+        "trigger etl with full refresh",  # two plain words side by side: no setting
+        "run etl with it",
+        "run etl again",
+    ],
+)
+def test_words_after_with_are_not_always_conf(corrector: TypoCorrector, text: str) -> None:
+    assert extract_slots("run_dag", text, corrector) == {"dag_id": "etl"}
+
+
+def test_dates_are_never_names(corrector: TypoCorrector) -> None:
+    assert extract_slots("run_dag", "run 2024-01-01", corrector) == {}
+    assert extract_slots("dag_status", "did etl_daily run on 2024-01-01", corrector) == {
+        "dag_id": "etl_daily"
+    }
+
+
+def test_rollback_keeps_the_version_as_written(corrector: TypoCorrector) -> None:
+    assert extract_slots("rollback", "roll back etl to v1.4.0", corrector) == {
+        "target": "etl",
+        "version": "v1.4.0",
+    }
+    assert extract_slots("rollback", "go back to release 2 of the ml repo", corrector) == {
+        "target": "ml",
+        "version": "2",
     }
 
 
@@ -167,6 +230,99 @@ def test_domain_evidence_and_airflow_questions() -> None:
     assert not asks_about_airflow("run the pool cleaner")  # not a question
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how do I suppress a security finding?",
+        "How can we configure a GitHub webhook",
+        "how to roll back a repository to an earlier commit",
+        "how does rollback work",
+        "how are credentials for private repos stored?",
+        "what does the security scan check?",
+        "what happens when a scan finds a secret",
+        "why would validation reject my dag?",
+        "can I roll back a single dag?",
+        "is it possible to skip a check?",
+        "is there a way to mute a finding",
+        "so, how do I add a repo?",
+        "explain rollback",
+        "could you explain how syncing works",
+        "show me how to pass a conf to a run",
+        "how do I clear a task to rerun it",  # "it" is the task, not a thing of the conversation
+        "what does it mean when a task is skipped",
+    ],
+)
+def test_explanation_questions_naming_no_target(corrector: TypoCorrector, text: str) -> None:
+    assert explains(text, corrector.routing_text(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how do I roll back etl_daily?",  # an identifier
+        "how do I roll back to 3f9c2ab",  # a commit
+        "how do I validate ./dags/etl.py",  # a path
+        "can I add https://github.com/a/b.git",  # a URL
+        'can I run etl with {"full": true}',  # JSON
+        "how do I roll back the etl repo",  # a named repository
+        "how do I undo the last deployment",  # a particular deployment
+        "can I run etl now?",  # the present moment
+        "how do I roll it back",  # a thing of the conversation
+        "why did the last run fail",  # why a run failed: the logs
+        "why is my dag failing",
+        "can I see the logs",  # a polite request
+        "roll back a repository to an earlier commit",  # the imperative
+        "is my dag safe?",
+        "will it fail",
+        "did etl succeed",
+    ],
+)
+def test_requests_and_targets_are_not_explanation_questions(corrector: TypoCorrector, text: str) -> None:
+    assert not explains(text, corrector.routing_text(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("trigger the backup dag with mode set to full", True),
+        ("please roll back etl", True),
+        ("can you validate my repo", True),
+        ("Run etl_daily", True),
+        ("trigger rules explained", False),  # nouns, not the verb
+        ("run history of etl_daily", False),
+        ("how do I trigger a dag", False),
+        ("show me the logs", False),  # may ask for knowledge: not an imperative of an action
+        ("connect airflow to snowflake", False),
+    ],
+)
+def test_imperatives_of_the_assistants_actions(corrector: TypoCorrector, text: str, expected: bool) -> None:
+    assert imperative(corrector.routing_text(text)) is expected
+
+
+def test_form_rules_out_actions_or_the_question(corrector: TypoCorrector) -> None:
+    texts = ["how do I roll back a repository?", "trigger the backup dag", "did etl succeed"]
+    blocked = blocked_matrix(texts, [corrector.routing_text(t) for t in texts], INTENTS)
+    ruled_out = [{INTENTS[i] for i in np.flatnonzero(row)} for row in blocked]
+    assert ruled_out[0] == set(INTENTS) - {"question", "help", "unknown"}
+    assert ruled_out[1] == {"question"}
+    assert ruled_out[2] == set()
+
+
+def test_questions_about_the_assistant_cue_question_but_help_and_everyday_ones_do_not(
+    corrector: TypoCorrector,
+) -> None:
+    texts = [
+        "how do I configure a github webhook?",
+        "how do I suppress a security finding?",
+        "how do I use you",  # help
+        "how do I bake bread",  # not about the assistant
+        "how do I roll back etl_daily",  # names its target
+    ]
+    cues = cue_matrix([corrector.routing_text(t) for t in texts], INTENTS, texts)
+    question = INTENTS.index("question")
+    assert cues[:, question].tolist() == [1.0, 1.0, 0.0, 0.0, 0.0]
+
+
 def test_every_intent_has_examples_and_the_bench_set_is_kept_apart() -> None:
     examples = load_examples()
     assert {e.intent for e in examples} == set(INTENT_SLOTS)
@@ -194,6 +350,17 @@ def test_decide_rejects_below_threshold_and_when_unknown_is_closest() -> None:
     assert decide(np.array([0.4, 0.3, 0.2]), unknown, decision)[0] == unknown
     assert decide(np.array([0.7, 0.68, 0.2]), unknown, decision)[0] == unknown  # within the margin
     assert decide(np.array([0.7, 0.3, 0.8]), unknown, decision)[0] == unknown
+
+
+def test_a_ruled_out_intent_is_never_chosen_but_does_not_change_rejection() -> None:
+    decision = Decision(k=1, threshold=0.5, margin=0.0)
+    unknown = 3
+    blocked = np.array([1.0, 0.0, 0.0, 0.0])
+    # in scope on the best score; the intent is the best one not ruled out, even under the threshold
+    assert decide(np.array([0.9, 0.3, 0.2, 0.1]), unknown, decision, blocked)[0] == 1
+    # rejected exactly as without the rule
+    assert decide(np.array([0.4, 0.3, 0.2, 0.1]), unknown, decision, blocked)[0] == unknown
+    assert decide(np.array([0.9, 0.3, 0.2, 0.95]), unknown, decision, blocked)[0] == unknown
 
 
 class HashEmbedder:
@@ -238,3 +405,36 @@ def test_fit_decision_separates_in_scope_from_out_of_scope() -> None:
     assert 0.5 <= decision.threshold <= 0.8
     assert decision.held_out_accuracy == 1.0
     assert decision.held_out_rejection == 1.0
+
+
+def test_fit_counts_rows_by_the_intent_they_get_after_the_form_rules() -> None:
+    # intent 0's rows score best on intent 1, which their form rules out: they are right all the same
+    labels = np.array([0] * 20 + [1] * 20 + [2] * 20)
+    scores = np.full((60, 3), 0.2, dtype=np.float32)
+    scores[:20, :2] = [0.7, 0.8]
+    scores[20:40, 1] = 0.8
+    blocked = np.zeros_like(scores)
+    blocked[:20, 1] = 1.0
+    zeros = np.zeros_like(scores)
+    oof = OutOfFold({k: scores for k in (1, 2, 3, 4)}, scores, zeros, zeros, zeros, labels, blocked)
+    assert fit_decision(oof, unknown=2, temperature=0.25).held_out_accuracy == 1.0
+    unruled = OutOfFold({k: scores for k in (1, 2, 3, 4)}, scores, zeros, zeros, zeros, labels)
+    assert fit_decision(unruled, unknown=2, temperature=0.25).held_out_accuracy == 0.5
+
+
+def test_fit_prefers_the_smallest_k_unless_a_larger_one_is_clearly_better() -> None:
+    labels = np.array([0] * 1000 + [1] * 1000 + [2] * 1000)
+    good = np.full((3000, 3), 0.2, dtype=np.float32)
+    good[:1000, 0] = 0.8
+    good[1000:2000, 1] = 0.8
+    zeros = np.zeros_like(good)
+    flat = np.full_like(good, 1 / 3)  # a linear read-out that cannot make up for the neighbours
+
+    def with_k1_wrong_on(rows: int) -> OutOfFold:
+        k1 = good.copy()
+        k1[:rows] = [0.2, 0.8, 0.2]
+        return OutOfFold({1: k1, 2: good, 3: good, 4: good}, flat, zeros, zeros, zeros, labels)
+
+    assert K_TIE > 1 / 2000  # one in-scope row of 2000 is within the tie
+    assert fit_decision(with_k1_wrong_on(1), unknown=2, temperature=0.25).k == 1
+    assert fit_decision(with_k1_wrong_on(20), unknown=2, temperature=0.25).k == 2
