@@ -41,10 +41,12 @@ cmd_install() {
     echo "airflow: already installed in $VENV"
     return
   fi
+  local started=$SECONDS
   echo "airflow: installing apache-airflow==$AIRFLOW_VERSION_SPEC into $VENV"
   mkdir -p "$AIRFLOW_DIR"
   "$(pick_python)" -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check "apache-airflow==$AIRFLOW_VERSION_SPEC" 2>&1 | quiet_pip
+  echo "airflow: installed in $((SECONDS - started)) s"
 }
 
 write_env() {
@@ -111,6 +113,7 @@ cmd_up() {
 }
 
 wait_healthy() {
+  local started=$SECONDS
   local deadline=$((SECONDS + ${AIRFLOW_START_TIMEOUT:-180}))
   until healthy; do
     if ! running_pgid >/dev/null; then
@@ -124,7 +127,7 @@ wait_healthy() {
     fi
     sleep 1
   done
-  echo "airflow: healthy at $URL"
+  echo "airflow: healthy at $URL (after $((SECONDS - started)) s)"
 }
 
 cmd_down() {
