@@ -31,7 +31,14 @@ if TYPE_CHECKING:
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIMENSION = 384
 MAX_TOKENS = 256
-BATCH_SIZE = 32
+BATCH_SIZE = 32  # sentence-transformers' batch
+# Texts per onnxruntime run: small batches of similar length stay in cache (measured on the corpus,
+# one thread per run: 1-4 texts ~21 passages per CPU-second, 8 ~19.8, 16 ~18.2; the earlier 32 texts
+# per run on two threads ~14).
+BULK_BATCH = 4
+# From this many texts on, batches run in parallel on a second, single-threaded session: loading it
+# costs ~0.1 s, which a query or a small routing table must not pay.
+PARALLEL_MIN = 64
 
 
 class Embedder(Protocol):
@@ -75,60 +82,89 @@ def mean_pool_normalise(hidden: numpy.ndarray, attention_mask: numpy.ndarray) ->
 
 
 class OnnxEmbedder:
-    """all-MiniLM-L6-v2 run with onnxruntime; tokenised by ``tokenizers``."""
+    """all-MiniLM-L6-v2 run with onnxruntime; tokenised by ``tokenizers``.
+
+    A query (a few texts) runs on one session whose operators use every core. Many texts (indexing)
+    run as small batches of similar length, each on one core, on as many threads as there are
+    cores: a second session with one thread per run, made on first use. That keeps the matrices
+    in cache and the cores busy, ~20% fewer CPU seconds per passage than sharing each operator
+    across cores. Threads never spin waiting for work, which on a busy machine only steals time
+    from the process doing the work.
+    """
 
     dim = DIMENSION
 
     def __init__(self, model_file: Path, tokenizer_file: Path, threads: int | None = None) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or os.cpu_count() or 1
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        try:
-            # Graph optimisation costs ~0.15 s per process: do it once and load the result as is.
-            optimised = _optimised_copy(ort, model_file)
-            if optimised is not None:
-                options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-            self._session = ort.InferenceSession(
-                str(optimised or model_file), sess_options=options, providers=["CPUExecutionProvider"]
-            )
-        except Exception as exc:  # onnxruntime raises its own untyped errors for a corrupt file
-            raise RetrievalError(
-                f"cannot load the embedding model {model_file}: {exc}",
-                f"delete {model_file} so it is exported again on next use",
-            ) from exc
+        self._threads = threads or os.cpu_count() or 1
+        self._model_file = model_file
+        self._session = self._open(self._threads)
+        self._bulk_session: Any = None
         self._inputs = {i.name for i in self._session.get_inputs()}
         self._tokenizer = Tokenizer.from_file(str(tokenizer_file))
         self._tokenizer.enable_truncation(max_length=MAX_TOKENS)
         self._tokenizer.no_padding()
+
+    def _open(self, threads: int) -> Any:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        try:
+            # Graph optimisation costs ~0.15 s per process: do it once and load the result as is.
+            optimised = _optimised_copy(ort, self._model_file)
+            if optimised is not None:
+                options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+            return ort.InferenceSession(
+                str(optimised or self._model_file), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own untyped errors for a corrupt file
+            raise RetrievalError(
+                f"cannot load the embedding model {self._model_file}: {exc}",
+                f"delete {self._model_file} so it is exported again on next use",
+            ) from exc
 
     def embed(self, texts: Sequence[str]) -> numpy.ndarray:
         import numpy as np
 
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        encodings = self._tokenizer.encode_batch(list(texts))
+        encodings = [e.ids for e in self._tokenizer.encode_batch(list(texts))]
         # Sorting by length keeps padding (wasted work) small inside each batch.
-        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i]))
+        batches = [order[start : start + BULK_BATCH] for start in range(0, len(order), BULK_BATCH)]
         result = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for start in range(0, len(order), BATCH_SIZE):
-            batch = order[start : start + BATCH_SIZE]
-            width = max(len(encodings[i].ids) for i in batch)
-            ids = np.zeros((len(batch), width), dtype=np.int64)
-            mask = np.zeros((len(batch), width), dtype=np.int64)
-            for row, index in enumerate(batch):
-                tokens = encodings[index].ids
-                ids[row, : len(tokens)] = tokens
-                mask[row, : len(tokens)] = 1
-            feeds = {"input_ids": ids, "attention_mask": mask}
-            if "token_type_ids" in self._inputs:
-                feeds["token_type_ids"] = np.zeros_like(ids)
-            hidden = self._session.run(None, feeds)[0]
-            result[batch] = mean_pool_normalise(hidden, mask)
+        if len(texts) < PARALLEL_MIN or self._threads < 2:
+            for batch in batches:
+                result[batch] = self._run(self._session, [encodings[i] for i in batch])
+            return result
+        if self._bulk_session is None:
+            self._bulk_session = self._open(1)
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(self._threads) as pool:  # onnxruntime releases the GIL while it runs
+            vectors = pool.map(lambda b: self._run(self._bulk_session, [encodings[i] for i in b]), batches)
+            for batch, batch_vectors in zip(batches, vectors, strict=True):
+                result[batch] = batch_vectors
         return result
+
+    def _run(self, session: Any, token_ids: list[list[int]]) -> numpy.ndarray:
+        import numpy as np
+
+        width = max(len(t) for t in token_ids)
+        ids = np.zeros((len(token_ids), width), dtype=np.int64)
+        mask = np.zeros((len(token_ids), width), dtype=np.int64)
+        for row, tokens in enumerate(token_ids):
+            ids[row, : len(tokens)] = tokens
+            mask[row, : len(tokens)] = 1
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feeds["token_type_ids"] = np.zeros_like(ids)
+        return mean_pool_normalise(session.run(None, feeds)[0], mask)
 
 
 def _optimised_copy(ort: Any, model_file: Path) -> Path | None:

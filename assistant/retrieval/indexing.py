@@ -2,8 +2,8 @@
 
 Files are identified by their absolute path and compared by a content hash: a re-run embeds
 only files that are new or changed, drops the passages of files that disappeared from an indexed
-folder, and leaves the rest alone. Writes go to the store of record (Chroma) first, then the
-mirror is rewritten from the merged records.
+folder, and leaves the rest alone. Writes go to the store of record (Chroma) first, then to the
+mirror, incrementally (only the changed files' rows are deleted and appended).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ SKIPPED_DIRS = {
     "build",
     "dist",
 }
-EMBED_BATCH = 64
+EMBED_BATCH = 128
 Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
 
 
@@ -202,18 +202,8 @@ class Indexer:
             self.store.upsert(
                 collection, [r[0] for r in records], vectors, [r[1] for r in records], [r[2] for r in records]
             )
-        old = self.mirror.load(collection)
-        old_files = {p: (h, 0) for p, h in self.mirror.file_hashes(collection).items()}
-        replaced = set(replaced_paths)
-        keep = [i for i, meta in enumerate(old.metadatas) if meta.get("path") not in replaced]
-        merged = Records(
-            [old.ids[i] for i in keep] + [r[0] for r in records],
-            np.concatenate([old.vectors[keep], vectors]) if keep else vectors,
-            [old.texts[i] for i in keep] + [r[1] for r in records],
-            [old.metadatas[i] for i in keep] + [r[2] for r in records],
-        )
-        merged_files = {p: v for p, v in old_files.items() if p not in replaced} | files
-        self.mirror.save(collection, merged, merged_files)
+        added = Records([r[0] for r in records], vectors, [r[1] for r in records], [r[2] for r in records])
+        self.mirror.apply(collection, added, replaced_paths, files)
 
 
 _DAG_ID = re.compile(r"""(?:dag_id\s*=\s*|\bDAG\(\s*)["']([\w.-]+)["']""")

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from assistant.errors import UsageError
+from assistant.errors import RetrievalError, UsageError
 from assistant.retrieval.store import check_collection
 
 if TYPE_CHECKING:
@@ -75,6 +75,24 @@ class Searcher:
             if not _FILTER_KEY.match(key):
                 raise UsageError(f"invalid filter key {key!r}", "filter on metadata names such as dag_id")
         vector = self.embedder.embed([query])[0]
+        for _attempt in range(3):
+            hits = self._search_once(query, vector, k, collections, where)
+            if hits is not None:
+                return hits
+        raise RetrievalError(
+            "the search index kept changing while it was read",
+            "try again once the indexing running now has finished",
+        )
+
+    def _search_once(
+        self,
+        query: str,
+        vector: numpy.ndarray,
+        k: int,
+        collections: Sequence[str],
+        where: dict[str, str] | None,
+    ) -> list[Hit] | None:
+        """The hits, or None when an index was rewritten between reading its arrays and its rows."""
         candidates: list[tuple[float, float, str, int]] = []  # (fused, cosine, collection, row)
         loaded: dict[str, SearchData] = {}
         for collection in collections:
@@ -88,11 +106,16 @@ class Searcher:
         top = _diverse(
             candidates, k, lambda collection, row: (collection, int(loaded[collection].file_numbers[row]))
         )
-        hits: list[Hit] = []
         rows_by_collection: dict[str, list[int]] = {}
         for _, _, collection, row in top:
             rows_by_collection.setdefault(collection, []).append(row)
-        fetched = {c: self.mirror.rows(c, rows) for c, rows in rows_by_collection.items()}
+        fetched = {}
+        for collection, rows in rows_by_collection.items():
+            found = self.mirror.rows(collection, rows, loaded[collection].generation)
+            if found is None:
+                return None
+            fetched[collection] = found
+        hits: list[Hit] = []
         for fused, cosine, collection, row in top:
             _id, text, meta = fetched[collection][row]
             hits.append(
@@ -109,44 +132,63 @@ class Searcher:
         return hits
 
 
-def _top(scores: numpy.ndarray, rows: numpy.ndarray, count: int) -> list[int]:
-    """Row numbers of the ``count`` best ``scores`` (aligned with ``rows``), best first."""
+def _top(scores: numpy.ndarray, rows: numpy.ndarray | None, count: int) -> list[int]:
+    """Row numbers of the ``count`` best ``scores``, best first (``rows[i]`` for score i, or i itself)."""
     import numpy as np
 
-    if len(scores) == 0:
-        return []
     count = min(count, len(scores))
+    if count == 0:
+        return []
     best = np.argpartition(-scores, count - 1)[:count]
     best = best[np.argsort(-scores[best], kind="stable")]
-    return [int(rows[i]) for i in best]
+    return (best if rows is None else rows[best]).tolist()
+
+
+def _dot(matrix: numpy.ndarray, vector: numpy.ndarray) -> numpy.ndarray:
+    """``matrix @ vector`` on this thread alone.
+
+    numpy's SIMD loop scans 50k x 384 floats as fast as OpenBLAS on two threads, in half the CPU
+    time; and OpenBLAS leaves its helper thread spinning after each call, where it competes with
+    the next query's embedding. Measured at 50k chunks, load ~3 on 2 cores: search p95 26-37 ms
+    with ``@``, 13-20 ms with this.
+    """
+    import numpy as np
+
+    return np.einsum("ij,j->i", matrix, vector)
 
 
 def _rank(data: SearchData, vector: numpy.ndarray, query: str) -> list[tuple[float, float, str, int]]:
     import numpy as np
 
-    if data.allowed is not None:
-        rows = data.allowed
+    rows: numpy.ndarray | None = data.allowed  # live rows passing the filter; None: every row
+    if rows is not None:
         if len(rows) == 0:
             return []
-        cosines = data.vectors[rows] @ vector
+        cosines = _dot(data.vectors[rows], vector)
         keyword = data.keyword.scores(query)[rows]
+        live = len(rows)
     else:
-        rows = np.arange(len(data.vectors))
-        cosines = data.vectors @ vector
-        keyword = data.keyword.scores(query)
-    by_vector = _top(cosines, rows, CANDIDATES)
+        cosines = _dot(data.vectors, vector)
+        keyword = data.keyword.scores(query)  # zero on deleted rows
+        live = len(cosines)
+        if data.deleted is not None:
+            cosines[data.deleted] = -np.inf
+            live -= int(data.deleted.sum())
+    by_vector = _top(cosines, rows, min(CANDIDATES, live))
     positive = np.flatnonzero(keyword)
-    by_keyword = _top(keyword[positive], rows[positive], CANDIDATES)
+    by_keyword = _top(keyword[positive], positive if rows is None else rows[positive], CANDIDATES)
     fused: dict[int, float] = {}
     for ranking in (by_vector, by_keyword):
         for rank, row in enumerate(ranking):
             fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank + 1)
+    if not fused:
+        return []
     best_possible = 2.0 / (RRF_K + 1)
     fused_rows = np.fromiter(fused, dtype=np.int64, count=len(fused))
-    fused_cosines = data.vectors[fused_rows] @ vector
+    fused_cosines = _dot(data.vectors[fused_rows], vector)
     return [
         (score / best_possible, float(cosine), data.collection, row)
-        for (row, score), cosine in zip(fused.items(), fused_cosines, strict=True)
+        for (row, score), cosine in zip(fused.items(), fused_cosines.tolist(), strict=True)
     ]
 
 

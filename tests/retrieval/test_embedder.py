@@ -9,6 +9,7 @@ import pytest
 
 from assistant.retrieval.embedder import (
     DIMENSION,
+    PARALLEL_MIN,
     Embedder,
     OnnxEmbedder,
     SentenceTransformerEmbedder,
@@ -42,12 +43,24 @@ def test_batching_and_order_do_not_change_a_vector(embedder: Embedder) -> None:
     assert np.allclose(together, alone, atol=1e-5)
 
 
+def test_many_texts_embedded_in_parallel_batches_match_one_by_one(exported_model: Path) -> None:
+    texts = [f"{s} (variant {i})" * (1 + i % 3) for i in range(14) for s in SENTENCES[:5]]
+    parallel = OnnxEmbedder(exported_model, source_model_dir() / "tokenizer.json", threads=2)
+    serial = OnnxEmbedder(exported_model, source_model_dir() / "tokenizer.json", threads=1)
+    many = parallel.embed(texts)
+    assert len(texts) >= PARALLEL_MIN and parallel._bulk_session is not None  # the parallel path ran
+    assert np.allclose(many, serial.embed(texts), atol=1e-5)
+    assert np.allclose(many[::7], np.vstack([serial.embed([t]) for t in texts[::7]]), atol=1e-5)
+
+
 @pytest.mark.slow
 def test_onnx_path_matches_sentence_transformers(embedder: Embedder) -> None:
-    reference = SentenceTransformerEmbedder(source_model_dir()).embed(SENTENCES)
-    fast = embedder.embed(SENTENCES)
+    # Enough texts that the fast path also takes its parallel, small-batch route (as when indexing).
+    texts = SENTENCES + [f"{s} (variant {i})" for i in range(PARALLEL_MIN // 5) for s in SENTENCES[:5]]
+    reference = SentenceTransformerEmbedder(source_model_dir()).embed(texts)
+    fast = embedder.embed(texts)
     cosines = (reference * fast).sum(axis=1)
-    assert cosines.min() >= 0.999, cosines
+    assert len(texts) >= PARALLEL_MIN and cosines.min() >= 0.999, cosines
 
 
 def test_similar_meanings_are_closer_than_unrelated_ones(embedder: Embedder) -> None:

@@ -142,3 +142,26 @@ def test_builtin_knowledge_is_indexed_on_first_use_and_when_it_changes(
     upgraded = knowledge.ensure_builtin_knowledge()
     assert upgraded is not None and (upgraded.files_changed, upgraded.chunks_embedded) == (1, 1)
     assert "deferred" in knowledge.search("do pools cap deferred tasks", k=1)[0].text
+
+
+def test_a_search_racing_a_write_reads_one_version_of_the_index(knowledge: KnowledgeBase) -> None:
+    knowledge.add_passages(
+        "task_logs",
+        [
+            ("etl/run1/extract/1", "ERROR disk full on the worker", {"dag_id": "etl"}),
+            ("etl/run2/load/1", "ERROR connection refused to postgres", {"dag_id": "etl"}),
+        ],
+        "log_key",
+    )
+    mirror, real_rows = knowledge.mirror, knowledge.mirror.rows
+    raced: list[object] = []
+
+    def rows_after_a_write(collection: str, row_numbers: list[int], generation: object = None) -> object:
+        if not raced:  # another process drops the first log between ranking and reading the rows:
+            raced.append(generation)  # the file is compacted and the second log moves to row 0
+            knowledge.remove_groups("task_logs", ["etl/run1/extract/1"])
+        return real_rows(collection, row_numbers, generation)
+
+    mirror.rows = rows_after_a_write  # type: ignore[method-assign]
+    hits = knowledge.search("connection refused postgres", k=2, collections=["task_logs"])
+    assert raced and [h.text for h in hits] == ["ERROR connection refused to postgres"]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from assistant.retrieval.keyword import KeywordIndex, tokens
+from assistant.retrieval.keyword import KeywordIndex, SegmentedKeywordIndex, tokens
 
 
 def test_tokens_drop_stopwords_stem_and_split_identifiers() -> None:
@@ -35,3 +35,31 @@ def test_index_round_trips_through_bytes() -> None:
     )
     assert np.allclose(copy.scores("delta beta"), index.scores("delta beta"))
     assert KeywordIndex.build([]).scores("x").shape == (0,)
+
+
+def test_merged_indexes_equal_one_built_from_the_kept_documents() -> None:
+    first = ["alpha beta", "beta gamma", "gamma delta delta"]
+    second = ["delta epsilon", "alpha alpha zeta", "only_here"]
+    keep_first, keep_second = np.array([True, False, True]), np.array([True, True, False])
+    merged = KeywordIndex.merge(
+        [(KeywordIndex.build(first), keep_first), (KeywordIndex.build(second), keep_second)]
+    )
+    kept = [t for t, k in zip(first + second, [*keep_first, *keep_second], strict=True) if k]
+    built = KeywordIndex.build(kept)
+    assert merged.vocabulary == built.vocabulary  # terms of dropped documents only are gone
+    assert "only_here" not in merged.vocabulary
+    for name in ("term_ptr", "doc_ids", "term_freqs", "doc_lengths"):
+        assert np.array_equal(getattr(merged, name), getattr(built, name)), name
+
+
+def test_segments_with_deleted_documents_score_like_a_fresh_index() -> None:
+    texts = ["retries retries task", "pool slots", "retries pool", "sensor timeout", "pool pool pool"]
+    deleted = np.array([False, True, False, False, True])
+    segmented = SegmentedKeywordIndex(
+        [(0, KeywordIndex.build(texts[:2])), (2, KeywordIndex.build(texts[2:]))], len(texts), deleted
+    )
+    fresh = KeywordIndex.build([t for t, d in zip(texts, deleted, strict=True) if not d])
+    for query in ("retries pool", "pool", "sensor"):
+        scores = segmented.scores(query)
+        assert np.allclose(scores[~deleted], fresh.scores(query))
+        assert not scores[deleted].any()
