@@ -222,6 +222,9 @@ def export_onnx(model_dir: Path, destination: Path) -> Path:
             "cannot export the embedding model: torch/transformers are not installed",
             "pip install 'assistant[embed-torch]' once, or copy an exported .onnx into the models directory",
         ) from exc
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # one-shot commands print results, not load bars
     destination.parent.mkdir(parents=True, exist_ok=True)
     transformer = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager")
     transformer.eval()
