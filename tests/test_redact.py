@@ -15,7 +15,10 @@ from assistant.redact import MASK, redact
         ("password=Sup3rS3cret!", "Sup3rS3cret!"),
         ('{"api_key": "abcd1234efgh"}', "abcd1234efgh"),
         ("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.payload.sig", "eyJhbGciOiJIUzI1NiJ9.payload.sig"),
-        ("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1r\n-----END OPENSSH PRIVATE KEY-----", "b3BlbnNzaC1r"),
+        (
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1r\n-----END OPENSSH PRIVATE KEY-----",
+            "b3BlbnNzaC1r",
+        ),
     ],
 )
 def test_secrets_are_masked(text: str, secret: str) -> None:
@@ -25,5 +28,5 @@ def test_secrets_are_masked(text: str, secret: str) -> None:
 
 
 def test_ordinary_text_is_untouched() -> None:
-    text = "run etl_daily with conf {\"date\": \"2024-01-01\"} from https://github.com/acme/dags.git"
+    text = 'run etl_daily with conf {"date": "2024-01-01"} from https://github.com/acme/dags.git'
     assert redact(text) == text
