@@ -43,7 +43,10 @@ def run_setup(components: Components) -> list[Step]:
         if folder is None:
             return "no built-in knowledge folder found"
         report = kb.index([folder], "docs")
-        return f"{folder}: {report}"
+        return (
+            f"{folder}: {report.files_seen} files ({report.files_added} new, {report.files_changed} changed), "
+            f"{report.chunks_total} passages indexed"
+        )
 
     def router() -> str:
         route = components.router.route("run my deployment workflow")
