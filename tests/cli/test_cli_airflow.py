@@ -102,3 +102,15 @@ def test_doctor_all_green(run_cli, live_airflow) -> None:
     failing = [c for c in checks if not c["ok"]]
     assert not failing, failing
     assert result.returncode == 0
+
+
+@pytest.mark.integration
+def test_setup_prepares_a_fresh_home(run_cli, live_airflow) -> None:
+    result = run_cli("setup")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for step in ("embedding model", "documentation index", "router", "airflow healthy"):
+        assert f"ok   {step}" in result.stdout
+    assert "passages indexed" in result.stdout
+    again = run_cli("search", "how do I suppress a finding of the security scan", "--json")
+    assert again.returncode == 0
+    assert json.loads(again.stdout)[0]["source"].startswith("knowledge/")
