@@ -10,6 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from assistant.compose import Components
+from assistant.config import load_config
+from assistant.service import Assistant
+
 DAG_TEMPLATE = """from datetime import datetime
 
 from airflow.sdk import dag, task
@@ -125,3 +131,16 @@ class SyntaxAndIdValidator:
                     entry["dag_ids"].append(str(node.value.value))
             report.files.append(entry)
         return report
+
+
+# Fixtures shared by tests/gitops and tests/web (each conftest imports them).
+@pytest.fixture
+def offline_assistant(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Assistant:
+    """An Assistant deploying into a private DAGs folder, with the stand-in validator (no Airflow)."""
+    monkeypatch.setenv("ASSISTANT_DAGS_FOLDER", str(tmp_path / "dags"))
+    return Assistant(Components(load_config(), validator=SyntaxAndIdValidator()))
+
+
+@pytest.fixture
+def remote(tmp_path: Path) -> RemoteRepo:
+    return make_remote(tmp_path / "remotes")
