@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.chat import dialog
 from assistant.chat.handlers import Context, Handler
 from assistant.chat.replies import Reply
+from assistant.chat.resolve import resolve_dag
 from assistant.errors import AssistantError
 from assistant.redact import redact
 
@@ -174,11 +175,14 @@ class Conversation:
         return f"Go ahead with {intent.replace('_', ' ')}? (yes/no)"
 
     def _risk_warning(self, slots: dict[str, Any]) -> str | None:
-        check = getattr(self.assistant, "risk_warning", None)
-        if check is None:
-            return None
+        """The failure check, on the DAG the name resolves to ("my deployment workflow" included);
+        the resolved id is kept in the slots so the run is of the DAG that was checked."""
         try:
-            return check(str(slots.get("dag_id") or ""))
+            found = resolve_dag(str(slots.get("dag_id") or ""), self.assistant.dags())
+            if found.dag_id is None:
+                return None  # the handler asks which DAG, or says none matches
+            slots["dag_id"] = found.dag_id
+            return self.assistant.risk_warning(found.dag_id)
         except AssistantError:
             return None
 

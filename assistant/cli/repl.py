@@ -53,10 +53,8 @@ def _known_names(assistant: Assistant) -> set[str]:
     names: set[str] = set()
     with contextlib.suppress(AssistantError):
         names |= {d.dag_id for d in assistant.dags()}
-    repos = getattr(assistant, "repos", None)
-    if repos is not None:
-        with contextlib.suppress(AssistantError):
-            names |= {r.name for r in repos()}
+    with contextlib.suppress(AssistantError):
+        names |= {r.name for r in assistant.repos()}
     return names
 
 

@@ -51,6 +51,11 @@ class StubAssistant:
         done = DagRunInfo(run.dag_id, run.run_id, "failed", start_date=now, end_date=now)
         return RunReport(done, [], [TaskLog("upload", 1, "failed", "ExpiredToken")])
 
+    risky: set[str] = set()  # noqa: RUF012
+
+    def risk_warning(self, dag_id: str) -> str | None:
+        return f"{dag_id} failed its last 3 runs: ExpiredToken." if dag_id in self.risky else None
+
     def ingest_runs(self, limit: int = 50, dag_id: str | None = None) -> None:
         self.ingested = dag_id
 
@@ -203,3 +208,15 @@ def test_background_notifications_are_shown_once() -> None:
     assert "3f9c2ab failed validation" in first.text
     second = conv.handle("status")
     assert "Since we last spoke" not in second.text
+
+
+def test_a_risky_run_named_by_description_asks_first() -> None:
+    stub = StubAssistant({"run my deployment workflow": Route("run_dag", {})}, ["my_deployment", "etl_daily"])
+    stub.risky = {"my_deployment"}
+    conv = _conversation(stub)
+    ask = conv.handle("run my deployment workflow")
+    assert ask.awaiting == "confirm"
+    assert "my_deployment failed its last 3 runs" in ask.text
+    assert stub.triggered == []
+    conv.handle("yes")
+    assert stub.triggered == [("my_deployment", {})]
