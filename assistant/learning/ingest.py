@@ -1,16 +1,20 @@
-"""Record finished runs of a DAG from Airflow: outcomes, error excerpts and templates, code version.
+"""Record finished runs of a DAG from Airflow: outcomes, cause lines and templates, code version.
 
-The knowledge ingestion (retrieval) indexes logs; this records what learning needs and is safe to
-run beside it: rows are upserted on the same keys and an error text already recorded is kept.
-A run's code version is the DAG file's content hash (or the bundle version when the file is not
-readable here), taken when the run is first recorded. The same file gives the connection ids of
-each task (:mod:`assistant.learning.connections`).
+This module is the only writer of a task's error text (``task_outcomes.error_excerpt`` holds the
+cause line, :func:`~assistant.learning.templates.cause_line`, and ``error_template`` its template).
+:func:`record_run` is pure over data already fetched: ``assistant ingest`` (:mod:`assistant.tools.ingest`)
+fetches each log once and hands it to both this and the retrieval index; :func:`record_finished_runs`
+and :func:`record_recent_runs` fetch for themselves (learning only, before a prediction or a report).
+A run is recorded once (``run_code_versions``); its code version is the DAG file's content hash
+(or the bundle version when the file is not readable here), taken when the run is first recorded.
+The same file gives the connection ids of each task (:mod:`assistant.learning.connections`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import sqlite3
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,11 +23,13 @@ from assistant.errors import AirflowError
 from assistant.learning import store
 from assistant.learning.connections import TaskConnections, task_connections
 from assistant.learning.records import RunRecord, TaskOutcome
-from assistant.learning.templates import error_excerpt, mine_templates
+from assistant.learning.templates import cause_line, mine_templates
 
 if TYPE_CHECKING:
-    from assistant.airflow.models import DagInfo, DagRunInfo
+    from assistant.airflow.models import DagInfo, DagRunInfo, TaskInstanceInfo
     from assistant.airflow.port import AirflowPort
+
+LogKey = tuple[str, int, int]  # (task_id, map_index, try_number): one task try's log
 
 
 def code_version(dag: DagInfo) -> str | None:
@@ -62,42 +68,75 @@ def record_recent_runs(airflow: AirflowPort, db: sqlite3.Connection, limit: int 
             fresh.setdefault(run.dag_id, []).append(run)
     count = 0
     for dag_id, runs in sorted(fresh.items()):
-        known = store.recorded_run_ids(db, dag_id)
-        new = [r for r in runs if r.run_id not in known]
-        if not new:
-            continue
-        version = code_version(airflow.get_dag(dag_id))
-        for run in sorted(new, key=_started):
-            store.save_run(db, _record(airflow, db, run), run.start_date, version)
-        count += len(new)
+        new = unrecorded(db, runs)
+        if new:
+            _fetch_and_record(airflow, db, new, code_version(airflow.get_dag(dag_id)))
+            count += len(new)
     return count
 
 
 def record_finished_runs(airflow: AirflowPort, db: sqlite3.Connection, dag_id: str, limit: int = 50) -> int:
     """Record the finished runs of ``dag_id`` among its last ``limit`` not recorded yet; how many."""
-    dag = airflow.get_dag(dag_id)
-    version = code_version(dag)
-    known = store.recorded_run_ids(db, dag_id)
-    fresh = [r for r in airflow.list_runs(dag_id, limit=limit) if r.finished and r.run_id not in known]
-    for run in sorted(fresh, key=_started):
-        store.save_run(db, _record(airflow, db, run), run.start_date, version)
+    version = code_version(airflow.get_dag(dag_id))
+    fresh = unrecorded(db, airflow.list_runs(dag_id, limit=limit))
+    _fetch_and_record(airflow, db, fresh, version)
     return len(fresh)
 
 
-def _record(airflow: AirflowPort, db: sqlite3.Connection, run: DagRunInfo) -> RunRecord:
-    tasks = []
-    for ti in airflow.task_instances(run.dag_id, run.run_id):
-        excerpt = template = None
-        if ti.state == "failed" and ti.try_number >= 1:
-            log = airflow.task_log(run.dag_id, run.run_id, ti.task_id, ti.try_number, ti.map_index)
-            excerpt = error_excerpt(log)
-            if excerpt:
-                template = mine_templates([*store.excerpts_of(db, run.dag_id, ti.task_id), excerpt])[-1]
-        tasks.append(TaskOutcome(ti.task_id, ti.state, ti.try_number, ti.duration_s, template, excerpt))
-    return RunRecord(
-        run.dag_id, run.run_id, run.state, _started(run), run.end_date, run.duration_s, None, tuple(tasks)
+def unrecorded(db: sqlite3.Connection, runs: Sequence[DagRunInfo]) -> list[DagRunInfo]:
+    """The finished runs among ``runs`` not recorded yet, oldest first (the order to record them)."""
+    known: dict[str, set[str]] = {}
+    fresh = [
+        r
+        for r in runs
+        if r.finished and r.run_id not in known.setdefault(r.dag_id, store.recorded_run_ids(db, r.dag_id))
+    ]
+    return sorted(fresh, key=started)
+
+
+def log_keys(tasks: Sequence[TaskInstanceInfo]) -> list[LogKey]:
+    """The logs recording reads: the last try of each failed task (where the cause is)."""
+    return [
+        (ti.task_id, ti.map_index, ti.try_number)
+        for ti in tasks
+        if ti.state == "failed" and ti.try_number >= 1
+    ]
+
+
+def record_run(
+    db: sqlite3.Connection,
+    run: DagRunInfo,
+    tasks: Sequence[TaskInstanceInfo],
+    logs: Mapping[LogKey, str],
+    version: str | None,
+) -> None:
+    """Record a finished run from data already fetched: ``logs`` holds the raw text of :func:`log_keys`."""
+    outcomes = []
+    for ti in tasks:
+        cause = template = None
+        log = logs.get((ti.task_id, ti.map_index, ti.try_number)) if ti.state == "failed" else None
+        if log is not None:
+            cause = cause_line(log)
+            if cause:
+                template = mine_templates([*store.excerpts_of(db, run.dag_id, ti.task_id), cause])[-1]
+        outcomes.append(TaskOutcome(ti.task_id, ti.state, ti.try_number, ti.duration_s, template, cause))
+    record = RunRecord(
+        run.dag_id, run.run_id, run.state, started(run), run.end_date, run.duration_s, None, tuple(outcomes)
     )
+    store.save_run(db, record, run.start_date, version)
 
 
-def _started(run: DagRunInfo) -> datetime:
+def _fetch_and_record(
+    airflow: AirflowPort, db: sqlite3.Connection, runs: Sequence[DagRunInfo], version: str | None
+) -> None:
+    for run in runs:
+        tasks = airflow.task_instances(run.dag_id, run.run_id)
+        logs = {
+            key: airflow.task_log(run.dag_id, run.run_id, key[0], key[2], key[1]) for key in log_keys(tasks)
+        }
+        record_run(db, run, tasks, logs, version)
+
+
+def started(run: DagRunInfo) -> datetime:
+    """When a run started, as well as Airflow can say (for ordering)."""
     return run.start_date or run.run_after or run.end_date or datetime.now(UTC)

@@ -38,8 +38,11 @@ MASKS: tuple[tuple[str, str], ...] = (
 _COMPILED_MASKS = tuple((re.compile(pattern), name) for pattern, name in MASKS)
 
 
-def error_excerpt(log_text: str) -> str | None:
-    """The line of a task log that says why the task failed, redacted; None for an empty log."""
+def cause_line(log_text: str) -> str | None:
+    """The line of a task log that says why the task failed, redacted; None for an empty log.
+
+    This one line is what ``task_outcomes.error_excerpt`` stores: templates, peers and pages read it.
+    """
     lines = [_LOG_PREFIX.sub("", line).strip() for line in (log_text or "").splitlines()]
     lines = [line for line in lines if line]
     if not lines:

@@ -1,18 +1,20 @@
-"""Ingest finished Airflow runs: task logs into ``task_logs``, outcomes into ``outcomes`` and SQLite.
+"""Index finished Airflow runs: task logs into ``task_logs``, outcomes into ``outcomes``.
 
-For every finished run not ingested yet (``runs.ingested_at`` is empty), each task try's log is
-fetched, redacted, cut into passages and indexed with dag/task/run/try/state metadata; a summary
-of the run and of each task goes to ``outcomes``; the run and its task outcomes are upserted into
-the state database (never overwriting an error text the learning side already recorded). Only
-then is the run marked ingested, so an interrupted ingestion is simply redone: passages are keyed
-by run/task/try and replaced, not duplicated.
+:func:`index_runs` works on data already fetched (``assistant ingest``, :mod:`assistant.tools.ingest`,
+fetches each log once for this and for learning): each task try's log is redacted, compacted, cut
+into passages and indexed with dag/task/run/try/state metadata; a summary of the run and of each
+task (with a few lines of its log, :func:`log_excerpt`) goes to ``outcomes``. The state database
+gets the run's retrieval columns (``ingested_at``, logical date, conf) and its tasks' states and
+times; a task's error text is learning's to write (the cause line), never this module's. A run is
+marked ingested only once indexed, so an interrupted ingestion is simply redone: passages are
+keyed by run/task/try and replaced, not duplicated.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -56,45 +58,53 @@ def compact_log(log: str) -> str:
 
 
 Passage = tuple[str, str, "Metadata"]
+LogKey = tuple[str, int, int]  # (task_id, map_index, try_number): one task try's log
+RunWithLogs = tuple["DagRunInfo", "Sequence[TaskInstanceInfo]", Mapping[LogKey, str]]
 
 
-def ingest_finished_runs(components: Components, limit: int = 50, dag_id: str | None = None) -> int:
-    """Ingest the finished runs among the latest ``limit`` that are not ingested yet; how many."""
-    airflow = components.airflow
-    db = components.db
+def unindexed(db: sqlite3.Connection, runs: Sequence[DagRunInfo]) -> list[DagRunInfo]:
+    """The finished runs among ``runs`` not indexed yet (``runs.ingested_at`` is empty), in order."""
     done = {(r[0], r[1]) for r in db.execute("SELECT dag_id, run_id FROM runs WHERE ingested_at IS NOT NULL")}
-    fresh = [
-        r for r in airflow.list_runs(dag_id, limit=limit) if r.finished and (r.dag_id, r.run_id) not in done
-    ]
-    if not fresh:
+    return [r for r in runs if r.finished and (r.dag_id, r.run_id) not in done]
+
+
+def log_keys(tasks: Sequence[TaskInstanceInfo]) -> list[LogKey]:
+    """The logs indexing reads: every try of every task."""
+    return [(ti.task_id, ti.map_index, attempt) for ti in tasks for attempt in range(1, ti.try_number + 1)]
+
+
+def index_runs(components: Components, runs: Sequence[RunWithLogs]) -> int:
+    """Index ``(run, tasks, raw logs of log_keys(tasks))`` of finished runs, then mark them ingested."""
+    if not runs:
         return 0
     log_passages: list[Passage] = []
     outcome_passages: list[Passage] = []
-    outcomes: list[tuple[DagRunInfo, list[TaskInstanceInfo], dict[str, str]]] = []
-    for run in fresh:
-        tasks = airflow.task_instances(run.dag_id, run.run_id)
+    for run, tasks, logs in runs:
         excerpts: dict[str, str] = {}
         for ti in tasks:
             for attempt in range(1, ti.try_number + 1):
-                log = redact(airflow.task_log(run.dag_id, run.run_id, ti.task_id, attempt, ti.map_index))
-                log = compact_log(log)
+                log = compact_log(redact(logs.get((ti.task_id, ti.map_index, attempt), "")))
                 state = ti.state if attempt == ti.try_number else "failed"
                 log_passages.extend(_log_passages(run, ti, attempt, state or "unknown", log))
                 if state == "failed" and attempt == ti.try_number:
-                    excerpts[ti.task_id] = error_excerpt(log)
+                    excerpts[ti.task_id] = log_excerpt(log)
         outcome_passages.extend(_outcome_passages(run, tasks, excerpts))
-        outcomes.append((run, tasks, excerpts))
     knowledge = components.knowledge
     knowledge.add_passages("task_logs", log_passages, "log_key")
     knowledge.add_passages("outcomes", outcome_passages, "outcome_key")
+    db = components.db
     with db:
-        for run, tasks, excerpts in outcomes:
-            _record(db, run, tasks, excerpts)
-    return len(fresh)
+        for run, tasks, _ in runs:
+            _record(db, run, tasks)
+    return len(runs)
 
 
-def error_excerpt(log: str, lines: int = 6) -> str:
-    """The last lines of a log that look like an error, else its last lines (already redacted)."""
+def log_excerpt(log: str, lines: int = 6) -> str:
+    """The last lines of a log that look like an error, else its last lines (already redacted).
+
+    Several lines, for the outcome passage a reader sees; the single cause line that learning
+    stores and groups is :func:`assistant.learning.templates.cause_line`.
+    """
     all_lines = [line for line in log.splitlines() if line.strip()]
     errors = [line for line in all_lines if _ERROR_LINE.search(line)]
     return "\n".join((errors or all_lines)[-lines:])[-1000:]
@@ -136,7 +146,7 @@ def _log_passages(
 
 
 def _outcome_passages(
-    run: DagRunInfo, tasks: list[TaskInstanceInfo], excerpts: dict[str, str]
+    run: DagRunInfo, tasks: Sequence[TaskInstanceInfo], excerpts: dict[str, str]
 ) -> list[Passage]:
     duration = f"{run.duration_s:.1f} s" if run.duration_s is not None else "unknown time"
     lines = [
@@ -172,16 +182,16 @@ def _outcome_passages(
     return passages
 
 
-def _record(
-    db: sqlite3.Connection, run: DagRunInfo, tasks: list[TaskInstanceInfo], excerpts: dict[str, str]
-) -> None:
+def _record(db: sqlite3.Connection, run: DagRunInfo, tasks: Sequence[TaskInstanceInfo]) -> None:
+    """The run's retrieval columns and its tasks' states and times; never a task's error text."""
     import json
 
     db.execute(
         "INSERT INTO runs (dag_id, run_id, state, logical_date, start_date, end_date, duration_s, conf_json, "
         "ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dag_id, run_id) DO UPDATE SET "
         "state = excluded.state, logical_date = COALESCE(runs.logical_date, excluded.logical_date), "
-        "end_date = excluded.end_date, duration_s = excluded.duration_s, ingested_at = excluded.ingested_at",
+        "end_date = excluded.end_date, duration_s = excluded.duration_s, conf_json = excluded.conf_json, "
+        "ingested_at = excluded.ingested_at",
         (
             run.dag_id,
             run.run_id,
@@ -197,10 +207,9 @@ def _record(
     for ti in tasks:
         db.execute(
             "INSERT INTO task_outcomes (dag_id, run_id, task_id, map_index, try_number, state, start_date, "
-            "end_date, duration_s, error_excerpt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "end_date, duration_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (dag_id, run_id, task_id, map_index, try_number) DO UPDATE SET "
-            "state = excluded.state, end_date = excluded.end_date, duration_s = excluded.duration_s, "
-            "error_excerpt = COALESCE(task_outcomes.error_excerpt, excluded.error_excerpt)",
+            "state = excluded.state, end_date = excluded.end_date, duration_s = excluded.duration_s",
             (
                 run.dag_id,
                 run.run_id,
@@ -211,6 +220,5 @@ def _record(
                 _iso(ti.start_date) or None,
                 _iso(ti.end_date) or None,
                 ti.duration_s,
-                excerpts.get(ti.task_id),
             ),
         )

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from assistant.learning.templates import error_excerpt, mask, mine_templates
+from assistant.learning.templates import cause_line, mask, mine_templates
 
 AIRFLOW_LOG = """[2026-11-30T14:19:33.389210Z] ERROR task - Task failed with exception
 Traceback (most recent call last):
@@ -9,17 +9,17 @@ PermissionError: ExpiredToken: the AWS credentials have expired
 """
 
 
-def test_excerpt_is_the_exception_line_of_the_traceback() -> None:
-    assert error_excerpt(AIRFLOW_LOG) == "PermissionError: ExpiredToken: the AWS credentials have expired"
+def test_cause_line_is_the_exception_line_of_the_traceback() -> None:
+    assert cause_line(AIRFLOW_LOG) == "PermissionError: ExpiredToken: the AWS credentials have expired"
 
 
-def test_excerpt_without_traceback_uses_the_last_error_line_and_redacts_secrets() -> None:
+def test_cause_line_without_traceback_uses_the_last_error_line_and_redacts_secrets() -> None:
     log = (
         "[t] INFO task - starting\n[t] ERROR task - login failed password=hunter2secret\n[t] INFO task - bye"
     )
-    excerpt = error_excerpt(log)
+    excerpt = cause_line(log)
     assert excerpt is not None and "login failed" in excerpt and "hunter2secret" not in excerpt
-    assert error_excerpt("") is None
+    assert cause_line("") is None
 
 
 def test_mask_hides_times_ids_paths_and_numbers() -> None:
