@@ -10,7 +10,10 @@ Causes, and how each is modelled after the way it happens in real deployments:
   ``execution_timeout`` (given with each run, as Airflow's task details give it for the code);
   once it crosses, runs time out. After a few timeouts a fix is deployed: the task is made
   faster or its execution_timeout is raised; the growth goes on and may hit the limit again.
-* flaky: a random transient error in ``extract`` that retries did not absorb.
+* flaky: a transient error in ``extract`` on some of its *tries* (5-30% of them on a flaky DAG);
+  the task's retries (1 or 2, as default_args set them) absorb most: the run fails only when every
+  try failed, and a success on a later try shows in the task's try number. (``--flaky-per-run``
+  in bench/predict brings back the first model, where a fixed share of *runs* failed this way.)
 * a bug deployed, then fixed (two code changes).
 
 Incidents belong to the shared resource (a connection, an upstream API), not to the DAG: this
@@ -21,7 +24,7 @@ ground-truth cause so the benchmark can break its figures down.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from assistant.learning.records import RunRecord, TaskOutcome
@@ -50,6 +53,21 @@ class TruthRun:
     cause: str | None  # ground truth: None (success) or a key of ERRORS
     timeouts: dict[str, float]  # execution_timeout per task of the code it ran, as Airflow tells it
     connections: dict[str, frozenset[str]]  # connection ids per task, as the DAG file names them
+    # The hidden state behind the run, for the bounds bench/predict prints:
+    incident: tuple[str, str, float] | None = None  # (kind, resource, start) of the incident it is in
+    incident_chance: float = 0.0  # that the incident makes it fail
+    background_chance: float = 0.0  # that it fails otherwise (a timeout on the growth, flakiness)
+
+    @property
+    def oracle(self) -> float:
+        """The true chance it fails, knowing the hidden state (no predictor can know it all)."""
+        return 1 - (1 - self.incident_chance) * (1 - self.background_chance)
+
+    def history_oracle(self, incident_seen_at: datetime | None) -> float:
+        """The true chance, counting the incident only once a failure from it had finished
+        (``incident_seen_at``) before this run started: the bound of learning from history."""
+        seen = incident_seen_at is not None and incident_seen_at <= self.record.start
+        return 1 - (1 - (self.incident_chance if seen else 0.0)) * (1 - self.background_chance)
 
 
 @dataclass
@@ -60,7 +78,8 @@ class DagProfile:
     connection: str | None  # the AWS connection its upload uses, None: no upload
     upstream: str | None  # the partner API its fetch calls, None: no call
     grows_to_timeout: bool
-    flaky_rate: float
+    flaky_rate: float  # the chance that one try of ``extract`` fails
+    retries: int  # tries after the first, as the DAG's default_args set them
     gets_bug: bool
 
 
@@ -83,7 +102,8 @@ def profiles(rng: random.Random, count: int = 12) -> list[DagProfile]:
                 connection=rng.choice(CONNECTIONS) if rng.random() < 0.6 else None,
                 upstream=rng.choice(UPSTREAMS) if rng.random() < 0.6 else None,
                 grows_to_timeout=rng.random() < 0.3,
-                flaky_rate=rng.choice([0.0, 0.0, 0.02, 0.05, 0.08]),
+                flaky_rate=rng.choice([0.0, 0.0, 0.05, 0.15, 0.3]),
+                retries=rng.choice([1, 2]),
                 gets_bug=rng.random() < 0.4,
             )
         )
@@ -136,7 +156,21 @@ class _Growth:
         return self.base_s * (1 + max(0.0, hours - self.start_h) / (24 * 20))
 
 
-def dag_history(rng: random.Random, dag: DagProfile, shared: Incidents) -> list[TruthRun]:
+def _extract_tries(rng: random.Random, dag: DagProfile, per_run: bool) -> int | None:
+    """How many tries ``extract`` needed; None when every try failed (the run fails, flaky)."""
+    if per_run:  # the first model: a share of runs fails, as many succeed on a retry
+        if rng.random() < dag.flaky_rate / 4:
+            return None
+        return 2 if rng.random() < dag.flaky_rate / 4 else 1
+    for attempt in range(1, dag.retries + 2):
+        if rng.random() >= dag.flaky_rate:
+            return attempt
+    return None
+
+
+def dag_history(
+    rng: random.Random, dag: DagProfile, shared: Incidents, *, flaky_per_run: bool = False
+) -> list[TruthRun]:
     expired = shared.expired[dag.connection] if dag.connection else []
     outages = shared.outages[dag.upstream] if dag.upstream else []
     bug_from = rng.uniform(10, DAYS - 10) * 24 if dag.gets_bug else None
@@ -158,6 +192,7 @@ def dag_history(rng: random.Random, dag: DagProfile, shared: Incidents) -> list[
         duration = {t: rng.lognormvariate(3.5, 0.3) for t in dag.tasks}
         if dag.grows_to_timeout:
             duration["transform"] = growth.duration(hours) * rng.uniform(0.9, 1.1)
+        hidden = _hidden_state(dag, hours, bug_active, expired, outages, growth, timeout_s, flaky_per_run)
         cause = None
         if bug_active:
             cause = "bug"
@@ -170,11 +205,58 @@ def dag_history(rng: random.Random, dag: DagProfile, shared: Incidents) -> list[
             growth.timeouts += 1
             if growth.timeouts == TIMEOUTS_BEFORE_FIX:
                 growth.fix_at_h = hours + rng.uniform(6, 48)
-        elif rng.random() < dag.flaky_rate:
+        tries = _extract_tries(rng, dag, flaky_per_run)
+        if cause is None and tries is None:
             cause = "flaky"
-        runs.append(_record(rng, dag, hours, version, duration, timeout_s, cause))
+        run = _record(rng, dag, hours, version, duration, timeout_s, cause, tries or 1)
+        runs.append(replace(run, incident=hidden[0], incident_chance=hidden[1], background_chance=hidden[2]))
         hours += dag.every_h * rng.uniform(0.98, 1.02)
     return runs
+
+
+def _hidden_state(
+    dag: DagProfile,
+    hours: float,
+    bug_active: bool,
+    expired: list[tuple[float, float]],
+    outages: list[tuple[float, float]],
+    growth: _Growth,
+    timeout_s: float,
+    flaky_per_run: bool,
+) -> tuple[tuple[str, str, float] | None, float, float]:
+    """(incident, its chance of failing the run, the chance of failing otherwise) at ``hours``:
+    what the generator knows and no predictor sees."""
+    timeout = 0.0
+    if dag.grows_to_timeout:
+        expected = growth.duration(hours)
+        timeout = min(max((1.1 * expected - timeout_s) / (0.2 * expected), 0.0), 1.0)
+    flaky = dag.flaky_rate / 4 if flaky_per_run else dag.flaky_rate ** (dag.retries + 1)
+    background = 1 - (1 - timeout) * (1 - flaky)
+    if bug_active:
+        return ("bug", dag.dag_id, 0.0), 1.0, background
+    window = _window(hours, expired)
+    if window is not None:
+        return ("credentials", dag.connection or "", window), 1.0, background
+    window = _window(hours, outages)
+    if window is not None:
+        return ("outage", dag.upstream or "", window), 0.95, background
+    return None, 0.0, background
+
+
+def _window(hours: float, windows: list[tuple[float, float]]) -> float | None:
+    return next((a for a, b in windows if a <= hours < b), None)
+
+
+def incidents_seen(runs: list[TruthRun]) -> dict[tuple[str, str, float], datetime]:
+    """When a failure of each incident was first over (the first moment history can tell of it)."""
+    seen: dict[tuple[str, str, float], datetime] = {}
+    for truth in runs:
+        if truth.incident is None or truth.cause not in {"bug", "credentials", "outage"}:
+            continue
+        end = truth.record.end or truth.record.start
+        if truth.incident not in seen or end < seen[truth.incident]:
+            seen[truth.incident] = end
+    return seen
 
 
 _TASK_OF = {
@@ -194,6 +276,7 @@ def _record(
     duration: dict[str, float],
     timeout_s: float,
     cause: str | None,
+    extract_tries: int,
 ) -> TruthRun:
     start = START + timedelta(hours=hours)
     tasks: list[TaskOutcome] = []
@@ -205,10 +288,10 @@ def _record(
         if task_id == failed_at:
             spent = timeout_s if cause == "timeout" else duration[task_id] * rng.uniform(0.1, 1.0)
             message = _message(rng, cause or "", dag)
-            tasks.append(TaskOutcome(task_id, "failed", 2, spent, None, message))
+            tasks.append(TaskOutcome(task_id, "failed", dag.retries + 1, spent, None, message))
         else:
-            retried = cause is None and task_id == "extract" and rng.random() < dag.flaky_rate
-            tasks.append(TaskOutcome(task_id, "success", 2 if retried else 1, duration[task_id]))
+            tries = extract_tries if task_id == "extract" else 1
+            tasks.append(TaskOutcome(task_id, "success", tries, duration[task_id]))
     total = sum(t.duration_s or 0.0 for t in tasks)
     record = RunRecord(
         dag.dag_id,
@@ -233,10 +316,10 @@ def task_connections(dag: DagProfile) -> dict[str, frozenset[str]]:
     return out
 
 
-def generate(seed: int, dag_count: int = 12) -> list[TruthRun]:
+def generate(seed: int, dag_count: int = 12, *, flaky_per_run: bool = False) -> list[TruthRun]:
     """All runs of ``dag_count`` DAGs over DAYS days, in time order."""
     rng = random.Random(seed)
     dags = profiles(rng, dag_count)
     shared = incidents(rng)
-    runs = [run for dag in dags for run in dag_history(rng, dag, shared)]
+    runs = [run for dag in dags for run in dag_history(rng, dag, shared, flaky_per_run=flaky_per_run)]
     return sorted(runs, key=lambda r: r.record.start)

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from assistant.learning.peers import Connections, PeerIndex, SharedSignal, shared_signal
+from assistant.learning.peers import Connections, PeerIndex, SharedSignal, failure_key, shared_signal
 from assistant.learning.records import RunRecord, Tally
 from assistant.learning.survival import Survival, incident_survival
 from assistant.learning.trend import TimeoutTrend, nearest_timeout
@@ -43,6 +43,7 @@ class HistoryFeatures:
     timeout: TimeoutTrend | None = None  # a task whose durations near its execution_timeout
     shared: SharedSignal | None = None  # the same failure in other DAGs
     survival: Survival | None = None  # how long incidents like the last failure's last
+    pooled_persistence: Tally | None = None  # the last failure's key in other DAGs: what followed
 
     @property
     def failure_rate(self) -> float:
@@ -120,6 +121,11 @@ def extract(
         timeout=nearest_timeout(runs, current_code_version, when, timeouts) if runs else None,
         shared=shared_signal(runs[0].dag_id, runs, peers, when, connections) if runs else None,
         survival=incident_survival(runs, when),
+        pooled_persistence=(
+            peers.persistence(failure_key(last) or "", last.dag_id)
+            if peers is not None and last is not None and last.failed
+            else None
+        ),
     )
 
 

@@ -97,6 +97,8 @@ class PeerIndex:
         self._by_key: dict[str, list[Episode]] = {}
         self._known: dict[str, list[datetime]] = {}  # per key, when each episode became known
         self._open: dict[str, Episode] = {}
+        self._last: dict[str, RunRecord] = {}  # each DAG's latest finished run
+        self._persist: dict[str, dict[str, Tally]] = {}  # key -> dag -> what followed, same code
 
     @classmethod
     def from_histories(cls, histories: Mapping[str, Iterable[RunRecord]]) -> PeerIndex:
@@ -109,6 +111,11 @@ class PeerIndex:
     def add(self, run: RunRecord) -> None:
         if run.state not in {"success", "failed"}:
             return
+        previous = self._last.get(run.dag_id)
+        self._last[run.dag_id] = run
+        if previous is not None and previous.failed and previous.code_version == run.code_version:
+            persisted = self._persist.setdefault(failure_key(previous) or "", {})
+            persisted.setdefault(run.dag_id, Tally()).add(run.failed)
         ended = run.end or run.start
         current = self._open.get(run.dag_id)
         key = failure_key(run)
@@ -128,6 +135,16 @@ class PeerIndex:
         self._open[run.dag_id] = episode
         self._by_key.setdefault(key, []).append(episode)
         self._known.setdefault(key, []).append(ended)
+
+    def persistence(self, key: str, exclude: str) -> Tally:
+        """How often a failure with ``key`` was followed by another failed run in the other DAGs
+        (the code unchanged in between): expired tokens stay, transient errors pass."""
+        pooled = Tally()
+        for dag_id, tally in self._persist.get(key, {}).items():
+            if dag_id != exclude:
+                pooled.followed += tally.followed
+                pooled.failed += tally.failed
+        return pooled
 
     def open_episodes(self, exclude: str) -> list[Episode]:
         """The episode each other DAG is in now (its latest finished run failed)."""

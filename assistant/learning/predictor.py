@@ -37,7 +37,7 @@ from assistant.learning.records import Prior
 from assistant.learning.trend import TimeoutTrend, timed_out_at
 from assistant.learning.wording import ago, duration, recommend, since
 
-HIGH_RISK = 0.602  # fitted on bench/predict training seeds 1, 11, 12, 13 (precision >= 0.9)
+HIGH_RISK = 0.557  # fitted on bench/predict training seeds 1, 6-14 (precision >= 0.9)
 MEDIUM_RISK = 0.25
 STALE_SUCCESS_DAYS = 7.0
 STALE_ODDS_FACTOR = 1.5
@@ -46,6 +46,8 @@ STALE_ODDS_FACTOR = 1.5
 ONSET_PRIOR = Prior(0.1, 4.0)
 PERSISTENCE_PRIOR = Prior(0.6, 2.0)
 AFTER_FIX_PRIOR = Prior(0.15, 2.0)
+POOLED_PRIOR = PERSISTENCE_PRIOR  # the persistence of a failure across the other DAGs, from this prior
+POOLED_STRENGTH = 4.0  # the other DAGs' rate, worth this many of this DAG's own situations
 MIN_TIMEOUT_CHANCE = 0.05  # below this, a task's durations are not worth a word
 SURVIVAL_STRENGTH = 2.0  # the rate so far, worth this many past incidents against their durations
 
@@ -178,7 +180,15 @@ def _after_failure(features: HistoryFeatures, now: datetime, evidence: list[str]
         evidence.append("code version unknown: cannot tell whether a fix was deployed")
     else:
         evidence.append("the DAG's code has not changed since the last failure")
-    estimate = _Estimate(PERSISTENCE_PRIOR.estimate(tally), reason, tally.followed, cause)
+    prior = PERSISTENCE_PRIOR
+    pooled = features.pooled_persistence
+    if pooled is not None and pooled.followed:
+        # The same failure in other DAGs says how persistent it is before this DAG has its own evidence.
+        prior = Prior(POOLED_PRIOR.estimate(pooled), POOLED_STRENGTH)
+        evidence.append(
+            f"in other DAGs, this failure was followed by another failure {pooled.failed} of {pooled.followed} times"
+        )
+    estimate = _Estimate(prior.estimate(tally), reason, tally.followed + pooled_support(pooled), cause)
     shared = features.shared
     if shared is not None and shared.kind in {"ongoing", "resolved"}:
         text = _shared_words(shared, now)
@@ -201,6 +211,10 @@ def _after_failure(features: HistoryFeatures, now: datetime, evidence: list[str]
         return estimate
     _add_timeout(estimate, timeout, evidence)
     return estimate
+
+
+def pooled_support(pooled: Tally | None) -> int:
+    return pooled.followed // 2 if pooled is not None else 0
 
 
 def _add_cause(

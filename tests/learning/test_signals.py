@@ -203,3 +203,34 @@ def test_an_episode_longer_than_the_earlier_ones_is_probably_ending() -> None:
         in predict("d", extract(old_runs, "v1", now=T0 + timedelta(hours=98)), T0).reason
     )
     assert incident_survival(runs[:3], T0 + timedelta(hours=3)) is None  # too few episodes to say
+
+
+# -- how persistent a failure is, learned from the other DAGs ------------------------------------
+
+
+def test_a_failure_that_persisted_in_other_dags_is_likely_to_fail_again_on_its_first_occurrence() -> None:
+    others: list[RunRecord] = []
+    for n, dag in enumerate(("a", "b", "c")):  # in each, the expired token failed 4 runs in a row
+        others += [task_run(dag, 10 * n + i, 5, error=EXPIRED, task="upload") for i in range(4)]
+        others.append(task_run(dag, 10 * n + 4, 5, task="upload"))
+    ours = [task_run("ours", i, 5, task="upload") for i in range(40, 60)]
+    ours.append(task_run("ours", 60, 5, error=EXPIRED, task="upload"))  # its first such failure
+    now = T0 + timedelta(hours=61)
+    index = _index(*others, *ours)
+    assert (
+        index.persistence(failure_key(ours[-1]) or "", "ours").followed,
+        index.persistence(failure_key(ours[-1]) or "", "ours").failed,
+    ) == (12, 9)
+    informed = predict("ours", extract(ours, "v1", now=now, peers=index), now)
+    alone = predict("ours", extract(ours, "v1", now=now, peers=_index(*ours)), now)
+    assert informed.probability is not None and alone.probability is not None
+    assert informed.probability > alone.probability
+    assert any(
+        "in other DAGs, this failure was followed by another failure 9 of 12 times" in e
+        for e in informed.evidence
+    )
+    # a failure that passed by itself elsewhere (transient) lowers it instead
+    transient = [task_run(d, h, 5, error=EXPIRED, task="upload") for d, h in (("a", 0), ("b", 5))]
+    transient += [task_run(d, h + 1, 5, task="upload") for d, h in (("a", 0), ("b", 5))]
+    passing = predict("ours", extract(ours, "v1", now=now, peers=_index(*transient, *ours)), now)
+    assert passing.probability is not None and passing.probability < alone.probability
