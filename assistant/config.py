@@ -26,6 +26,8 @@ from assistant.errors import ConfigError
 
 # The project-local Airflow that scripts/airflow.sh installs, when running from a checkout.
 _CHECKOUT_AIRFLOW = Path(__file__).resolve().parents[1] / ".local" / "airflow"
+# The documentation the assistant ships; in a checkout, learned pages are proposed into it.
+_CHECKOUT_KNOWLEDGE = Path(__file__).resolve().parents[1] / "knowledge"
 
 
 def _default_home(env: Mapping[str, str]) -> Path:
@@ -53,6 +55,8 @@ class Config:
     secret_key: str | None = field(default=None, repr=False)
     unpause_new_dags: bool = False
     model_cache: Path | None = None
+    learned_docs_dir: Path | None = None
+    min_success_rate: float = 0.8
     source: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -86,6 +90,11 @@ class Config:
         return self.home / "history"
 
     @property
+    def learned_docs(self) -> Path:
+        """Where ``assistant learn`` writes the pages it proposes (once approved)."""
+        return self.learned_docs_dir or self.home / "knowledge" / "failure-causes"
+
+    @property
     def llm_enabled(self) -> bool:
         return bool(self.ollama_host)
 
@@ -109,6 +118,8 @@ FIELDS: dict[str, tuple[str, str, str, bool]] = {
     "slack_webhook_url": ("ASSISTANT_SLACK_WEBHOOK_URL", "notify", "slack_webhook_url", True),
     "secret_key": ("ASSISTANT_SECRET_KEY", "secrets", "key", True),
     "model_cache": ("ASSISTANT_MODELS_DIR", "retrieval", "models_dir", False),
+    "learned_docs_dir": ("ASSISTANT_LEARNED_DOCS_DIR", "learning", "docs_dir", False),
+    "min_success_rate": ("ASSISTANT_MIN_SUCCESS_RATE", "learning", "min_success_rate", False),
 }
 
 
@@ -176,6 +187,15 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
             if name not in values:
                 values[name] = default
                 source[name] = "local Airflow of this checkout"
+    if "learned_docs_dir" not in values and (_CHECKOUT_KNOWLEDGE.parent / ".git").exists():
+        values["learned_docs_dir"] = _CHECKOUT_KNOWLEDGE / "failure-causes"
+        source["learned_docs_dir"] = "knowledge/ of this checkout"
+    rate = values.get("min_success_rate", Config.min_success_rate)
+    if not 0.0 <= rate <= 1.0:
+        raise ConfigError(
+            f"min_success_rate must be between 0 and 1, got {rate}",
+            "set ASSISTANT_MIN_SUCCESS_RATE (or [learning] min_success_rate) to e.g. 0.8 for 80%",
+        )
     values["airflow_url"] = str(values.get("airflow_url", Config.airflow_url)).rstrip("/")
     return Config(home=home, source=source, **values)
 

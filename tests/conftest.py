@@ -43,6 +43,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("ASSISTANT_HOME", str(tmp_path / "assistant-home"))
     # The ONNX export of the embedding model (made once, ~10 s) is shared by every test.
     monkeypatch.setenv("ASSISTANT_MODELS_DIR", str(SHARED_MODELS))
+    monkeypatch.setenv("ASSISTANT_LEARNED_DOCS_DIR", str(tmp_path / "learned-docs"))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.setenv("GIT_AUTHOR_NAME", "Test")
     monkeypatch.setenv("GIT_AUTHOR_EMAIL", "test@example.invalid")

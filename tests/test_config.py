@@ -54,3 +54,21 @@ def test_describe_redacts_secrets(tmp_path: Path) -> None:
     assert "XXXX" not in text
     rows = {name: value for name, value, _ in describe(config)}
     assert rows["airflow_password"] == "****** (set)"
+
+
+def test_learned_pages_go_to_the_checkouts_knowledge_unless_set(tmp_path: Path) -> None:
+    checkout = Path(__file__).resolve().parents[1]
+    config = load_config({"ASSISTANT_HOME": str(tmp_path)})
+    assert config.learned_docs == checkout / "knowledge" / "failure-causes"
+    assert config.source["learned_docs_dir"] == "knowledge/ of this checkout"
+    elsewhere = tmp_path / "team-docs"
+    config = load_config({"ASSISTANT_HOME": str(tmp_path), "ASSISTANT_LEARNED_DOCS_DIR": str(elsewhere)})
+    assert config.learned_docs == elsewhere
+
+
+def test_min_success_rate_is_a_fraction(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text("[learning]\nmin_success_rate = 0.95\n")
+    assert load_config({"ASSISTANT_HOME": str(tmp_path)}).min_success_rate == 0.95
+    with pytest.raises(ConfigError) as info:
+        load_config({"ASSISTANT_HOME": str(tmp_path), "ASSISTANT_MIN_SUCCESS_RATE": "80"})
+    assert "0.8" in info.value.hint

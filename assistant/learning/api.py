@@ -17,8 +17,6 @@ if TYPE_CHECKING:
 
     from assistant.compose import Components
 
-MIN_SUCCESS_RATE = 0.8
-
 
 @dataclass(frozen=True)
 class LearnResult:
@@ -28,7 +26,9 @@ class LearnResult:
 
 
 def learned_pages_dir(components: Components) -> Path:
-    return components.config.home / "knowledge" / "failure-causes"
+    """The checkout's knowledge/failure-causes/ when running from source, else the home's
+    (``[learning] docs_dir`` / ASSISTANT_LEARNED_DOCS_DIR decides)."""
+    return components.config.learned_docs
 
 
 def refresh(components: Components, dag_id: str | None = None) -> int:
@@ -93,7 +93,8 @@ def report(components: Components, since: str = "7d", notify: bool = True) -> li
     period = reporter.parse_since(since)
     refresh(components)
     history = store.load_history(components.db, since=datetime.now(UTC) - period)
-    rows = reporter.report(history, MIN_SUCCESS_RATE)
+    minimum = components.config.min_success_rate
+    rows = reporter.report(history, minimum)
     if notify:
         for row in rows:
             if row.below_threshold:
@@ -101,7 +102,7 @@ def report(components: Components, since: str = "7d", notify: bool = True) -> li
                     "warning",
                     f"success rate {row.dag_id}",
                     f"{row.dag_id} succeeded in {row.success_rate:.0%} of {row.runs} runs over {since} "
-                    f"(below {MIN_SUCCESS_RATE:.0%})",
+                    f"(below {minimum:.0%})",
                 )
     return rows
 
