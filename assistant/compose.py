@@ -125,7 +125,9 @@ class Components:
     def generator(self) -> Generator:
         from assistant.generation import build_generator
 
-        return build_generator(self.config, lambda: self.knowledge, lambda: self.repo_store)
+        return build_generator(
+            self.config, lambda: self.knowledge, lambda: self.repo_store, db=lambda: self.db
+        )
 
 
 def build_assistant(config: Config | None = None, **overrides: Any) -> Assistant:

@@ -11,10 +11,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from assistant.config import Config
     from assistant.generation.conventions import SimilarHit, SimilarSearch
+    from assistant.generation.doc_conventions import DocPassage, DocsSearch
     from assistant.generation.pipeline import Generator, Report
     from assistant.generation.repo_writer import GitRepoWriter
+    from assistant.generation.run_defaults import TaskHistory, TaskRun
     from assistant.gitops.store import RepoStore
     from assistant.retrieval.knowledge import KnowledgeBase
     from assistant.secrets import CredentialStore
@@ -33,8 +37,63 @@ def similar_dag_search(knowledge: Callable[[], KnowledgeBase]) -> SimilarSearch:
     return search
 
 
+CONVENTION_PAGES = 2  # the conventions pages read whole (up to PAGE_PASSAGES passages each)
+PAGE_PASSAGES = 8
+RECENT_RUNS = 100  # runs per similar DAG that defaults are learned from
+
+
+def conventions_page_search(knowledge: Callable[[], KnowledgeBase]) -> DocsSearch:
+    """The passages of the docs' conventions pages: the page with the best hit first, each page's
+    passages in page order (so its first statement of a rule wins); a docs index that was never
+    built means none (and loads no embedding model)."""
+
+    def search(query: str, k: int) -> Sequence[DocPassage]:
+        from assistant.generation.doc_conventions import is_conventions_passage
+
+        base = knowledge()
+        if not base.mirror.exists("docs"):
+            return []
+        hits = [hit for hit in base.search(query, k, ("docs",)) if is_conventions_passage(hit)]
+        pages = list(dict.fromkeys(hit.source for hit in hits))
+        passages = {(hit.source, hit.text): hit for hit in hits}
+        for source in pages[:CONVENTION_PAGES]:
+            for hit in base.search(query, PAGE_PASSAGES, ("docs",), where={"source": source}):
+                passages.setdefault((hit.source, hit.text), hit)
+        return sorted(passages.values(), key=lambda hit: (pages.index(hit.source), _position(hit)))
+
+    return search
+
+
+def _position(hit: DocPassage) -> int:
+    position = hit.metadata.get("position")
+    return position if isinstance(position, int) else 0
+
+
+def task_history(db: Callable[[], sqlite3.Connection]) -> TaskHistory:
+    """The last try of each task in the recent finished runs of the given DAGs (the learning store)."""
+
+    def history(dag_ids: Sequence[str]) -> Sequence[TaskRun]:
+        from assistant.generation.run_defaults import TaskRun
+        from assistant.learning.store import load_history
+
+        conn = db()
+        found: list[TaskRun] = []
+        for dag_id in dict.fromkeys(dag_ids):
+            for run in load_history(conn, dag_id).get(dag_id, [])[-RECENT_RUNS:]:
+                found += [
+                    TaskRun(dag_id, run.run_id, t.task_id, t.state, t.try_number, t.duration_s)
+                    for t in run.tasks
+                ]
+        return found
+
+    return history
+
+
 def build_generator(
-    config: Config, knowledge: Callable[[], KnowledgeBase], repo_store: Callable[[], RepoStore]
+    config: Config,
+    knowledge: Callable[[], KnowledgeBase],
+    repo_store: Callable[[], RepoStore],
+    db: Callable[[], sqlite3.Connection] | None = None,
 ) -> Generator:
     from assistant.generation.llm import OllamaSpecProposer
     from assistant.generation.pipeline import Generator
@@ -53,6 +112,8 @@ def build_generator(
         ProviderCatalog(config.airflow_python),
         validate,
         similar=similar_dag_search(knowledge),
+        docs=conventions_page_search(knowledge),
+        history=task_history(db) if db is not None else None,
         proposer=proposer,
         known_dag_ids=known_dag_ids,
     )

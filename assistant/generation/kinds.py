@@ -13,26 +13,44 @@ from typing import Any
 
 _DB_TARGET = r"\binto\s+(?:the\s+|our\s+|a\s+)?(?:\w+\s+)?(?:postgres\w*|mysql|warehouse|table|database|db|snowflake|redshift|bigquery)\b"
 
+# "reload it from staging.products": a data verb and a schema.table name (not a file name).
+_TABLE_TARGET = (
+    r"\b(?:load|reload|insert|upsert|merge|refresh|update|append|write|copy|sync)\w*\b[^,;]*?\b(?:from|into|to)\s+"
+    r"(?:the\s+)?(?:table\s+)?[a-z_][a-z0-9_]*\.(?!(?:csv|json|parquet|txt|xml|gz|zip|py|sh|sql|pdf|log|tsv|avro|ya?ml"
+    r"|md|html|com|org|net|io)\b)[a-z_][a-z0-9_]*\b(?!\.\w)"
+)
+
 KIND_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("dag_sensor", re.compile(
         r"\b(?:dag|pipeline|workflow)\s+[`'\"]?[a-z][\w.-]*[`'\"]?\s+(?:has\s+|to\s+)?(?:finish|complete|succeed|is\s+done|ran|run)"
-        r"|\b[a-z][a-z0-9]*_[\w.-]*\s+(?:dag|pipeline|workflow)\s+(?:has\s+|is\s+)?(?:finish|complete|succeed|done|ran)"
+        r"|[`'\"]?\b[a-z][a-z0-9]*_[\w.-]*[`'\"]?\s+(?:dag|pipeline|workflow)\s+(?:has\s+|is\s+)?(?:finish|complete|succeed|done|ran)"
         r"|\bwait\w*\s+(?:for|on|until)\s+(?:the\s+)?(?:upstream\s+)?(?:dag|pipeline|workflow)\b"
+        r"|\bwait\w*\s+(?:for|on|until)\s+(?:the\s+)?[`'\"]?[a-z][\w.-]*[`'\"]?\s+(?:dag|pipeline|workflow)\b"
         r"|\bupstream\s+(?:dag|pipeline|workflow)\b")),
     ("file_sensor", re.compile(
         r"\b(?:wait\w*|watch\w*|sens\w*|poll\w*|until)\b[^,]*\bfiles?\b"
-        r"|\bfiles?\b[^,]*\b(?:arriv\w*|lands?|landed|appears?|exists?|is\s+present|shows?\s+up|dropped)\b"
+        r"|\bfiles?\b[^,]*\b(?:arriv\w*|lands?|landed|appears?|exists?|is\s+present|is\s+there|shows?\s+up|dropped)\b"
         r"|\bwait\w*\s+for\s+\S*/\S+"
         r"|\b(?:wait\w*|watch\w*|sens\w*|poll\w*)\b[^,]*(?:\s/\S+|\.(?:csv|json|parquet|txt|xml|gz|zip)\b)"
-        r"|\barrival\s+of\b")),
+        r"|\barrival\s+of\b"
+        r"|\b(?:shows?\s+up|lands?|arrives?|appears?|gets?\s+dropped|is\s+dropped|is\s+uploaded|is\s+expected)"
+        r"\s+(?:at|in|on|under|to)\s+\S*/"
+        r"|(?:\s/\S+|\.(?:csv|json|parquet|txt|xml|gz|zip|flag|done|ok)\b)\s+(?:arriv\w*|lands?|landed|appears?|exists?|"
+        r"is\s+(?:present|there)|shows?\s+up)")),
     ("wait", re.compile(
-        r"\b(?:wait|sleep|pause|delay)\w*\s+(?:for\s+)?(?:\d+|an?|one|two|five|ten|fifteen|thirty)\s*"
-        r"(?:min\w*|hours?|hrs?|seconds?|secs?)\b")),
-    ("branch", re.compile(r"^\s*(?:if|unless|whether)\b|\bbranch\w*\b|\bdepending\s+on\b|\bchoose\s+between\b")),
-    ("slack", re.compile(r"\bslack\b")),
+        r"\b(?:wait|sleep|pause|delay)\w*\s+(?:for\s+)?(?:another\s+)?(?:\d+|an?|one|two|five|ten|fifteen|thirty)\s*"
+        r"(?:more\s+|extra\s+|additional\s+)?(?:min\w*|hours?|hrs?|seconds?|secs?)\b"
+        r"|\b(?:give\s+it|allow|leave\s+it)\s+(?:another\s+)?(?:\d+|an?|one|two|five|ten|fifteen|thirty)\s*"
+        r"(?:more\s+)?(?:min\w*|hours?|hrs?)\b")),
+    ("branch", re.compile(
+        r"^\s*(?:if|unless|whether)\b|^\s*branch\b|\bbranch(?:es|ing)?\s+(?:on|by|based|depending|according)\b"
+        r"|\bdepending\s+on\b|\bchoose\s+between\b|^\s*(?:check|see|test|decide)\s+(?:if|whether)\b")),
+    ("slack", re.compile(r"\bslack\b|\b(?:post|send|notify|tell|message|ping|alert|announce)\w*\b[^,;]*\s#[a-z0-9][\w-]*")),
     ("email", re.compile(r"\be-?mails?\b|\bmail\b|\bsmtp\b|\bnewsletter\b|[\w.+-]+@[\w-]+\.[\w.]+")),
     ("kubernetes", re.compile(r"\bkubernetes\b|\bk8s\b|\bpods?\b|\bcontainer\w*\b|\bgke\b|\beks\b")),
+    ("http", re.compile(r"\b(?:post|get|put|patch|call|hit|invoke|trigger\w*|request)\b[^,;]*?\burl\b")),
     ("sql", re.compile(_DB_TARGET)),
+    ("sql", re.compile(_TABLE_TARGET)),
     ("s3_copy", re.compile(r"\bs3\b|s3://|\baws\s+bucket")),
     ("gcs_copy", re.compile(r"\bgcs\b|gs://|\bgoogle\s+cloud\s+storage\b|\bgcp\s+bucket")),
     ("sql", re.compile(
@@ -43,12 +61,16 @@ KIND_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"\bapis?\b|\bhttps?\b|https?://|\bendpoints?\b|\bwebhooks?\b|\burls?\b|\brest\b|\bping\w*\b"
         r"|\bhealth\s*-?checks?\b|\bweb\s*service\b|\bpagerduty\b|\bopsgenie\b")),
     ("email", re.compile(r"\b(?:notify|alert)\b(?!.*\bslack\b)")),
+    ("python", re.compile(r"\b(?:in|with|using|via)\s+(?:plain\s+)?(?:python|pyhton|pandas|numpy|polars)\b")),
     ("bash", re.compile(
-        r"\bscripts?\b|\bbash\b|\bshell\b|\bcommands?\b|\bdeploy\w*\b|\bbuild\b|\bcompile\b|\brestart\w*\b"
-        r"|\bdocker\b|\bregistry\b|\bgit\b|\bdbt\b|\bmake\b|\brsync\b|\bcli\b|\bterraform\b|\bansible\b|\bhelm\b|\bspark-submit\b|\.sh\b")),
+        r"\bscripts?\b|\bbash\b|\bshell\b|\bcommands?\b|\bdeploy\w*\b|\bbuild\b(?!\s+(?:the\s+|a\s+|an\s+)?(?:[\w-]+\s+)?"
+        r"(?:segments?|features?|reports?|summar\w+|datasets?|models?|aggregates?|tables?|views?|cohorts?|audiences?"
+        r"|embeddings?|indexes|metrics|dashboards?|profiles?|scores?)\b)|\bcompile\b|\brestart\w*\b"
+        r"|\bdocker\b|\bgzip\b|\bgunzip\b|\btar\b|\bregistry\b|\bgit\b|\bdbt\b|\bmake\b|\brsync\b|\bcli\b|\bterraform\b|\bansible\b|\bhelm\b|\bspark-submit\b|\.sh\b")),
 )  # fmt: skip
 
-_QUOTED = re.compile(r"`([^`]+)`|\"([^\"]+)\"|'([^']{3,})'")
+# Single quotes only around words ("post 'queue ok'"), never the apostrophe of "it's".
+_QUOTED = re.compile(r"`([^`]+)`|\"([^\"]+)\"|(?<!\w)'([^']{3,})'(?!\w)")
 _URL = re.compile(r"https?://[^\s,;\"'`]+")
 _PATH = re.compile(r"(?<![\w:/])(/[\w.\-*{}]+(?:/[\w.\-*{}]+)+)")
 _FILENAME = re.compile(r"\b[\w\-*]+\.(?:csv|json|parquet|txt|xml|gz|zip|xlsx|avro|done|ok|tsv|log)\b")
@@ -96,22 +118,52 @@ DEFAULT_CONN: dict[str, str] = {
 
 
 _SQL_START = re.compile(
-    r"(?i)\s*(?:select|insert|update|delete|merge|call|vacuum|refresh|create|truncate|analyze)\b"
+    r"(?i)\s*(?:select|insert|update|delete|merge|call|vacuum|refresh|create|truncate|analyze|optimize|alter|drop"
+    r"|grant|revoke|copy\s+into|unload|with\s+\w+\s+as)\b"
 )
 _COMMAND_FIRST = frozenset({"dag_sensor", "file_sensor", "wait", "branch"})
 
 
 def classify(step: str) -> str:
-    """The task kind of one step (lower-case words of the description)."""
-    text = _URL.sub(" url ", step.lower())  # "https://user@host" is no e-mail address
-    command = re.search(r"`([^`]+)`", step)
+    """The task kind of one step. An aside in parentheses ("(z-score on API call counts)") explains
+    the step; only a URL or a command in it counts, and only when the rest names no kind."""
+    asides = re.findall(r"\([^()]*\)", step)
+    kind = _classify(re.sub(r"\([^()]*\)", " ", step))
+    if kind == "python" and any("`" in aside or "://" in aside for aside in asides):
+        return _classify(step)
+    return kind
+
+
+def _classify(step: str) -> str:
+    text = _URL.sub(" url ", step.lower().replace("`", ""))  # "https://user@host" is no e-mail address
+    command = next((c for c in re.findall(r"`([^`]+)`", step) if looks_like_command(c)), None)
     for kind, pattern in KIND_RULES:
         if command and kind not in _COMMAND_FIRST:
             # A command in backticks is run as it is: SQL on a database, anything else in bash.
-            return "sql" if _SQL_START.match(command.group(1)) else "bash"
+            return "sql" if _SQL_START.match(command) else "bash"
         if pattern.search(text):
             return kind
     return "python"
+
+
+_HTTP_METHOD = re.compile(r"(?i)^(?:GET|POST|PUT|PATCH|DELETE|HEAD)\s+\S+$")
+_SCRIPT = re.compile(r"^(?:\.{0,2}/|~/)?[\w./-]*\.(?:sh|py|pl|rb|bash)$|^\.{1,2}/\S+$|^~/\S+$")
+
+
+def looks_like_command(literal: str) -> bool:
+    """Is a literal in backticks something to run (`make build`, `./sync.sh`, `VACUUM x`) rather than
+    a name (`clinical.adt_events`, `orders_raw`, `aquasec/trivy`), a path or a URL?"""
+    literal = literal.strip()
+    if re.match(r"^[a-z][a-z0-9+.-]*://", literal) or _HTTP_METHOD.match(literal):
+        return False
+    if " " in literal:
+        return True
+    return bool(_SCRIPT.match(literal)) or literal in _BARE_COMMANDS
+
+
+_BARE_COMMANDS = frozenset(
+    {"make", "dbt", "ls", "uptime", "df", "true", "date", "hostname", "whoami", "sync"}
+)
 
 
 def quoted(step: str) -> str | None:

@@ -1,9 +1,7 @@
 """The deterministic description parser: words → :class:`DagSpec`, without an LLM.
 
 1. The schedule phrase is taken out (:mod:`assistant.generation.schedules`).
-2. Quoted text (commands, SQL, messages) is protected, then the rest is split into steps on
-   commas, "then", "and" (when a verb follows), "after that", sentences; "A after B" is turned
-   round into B, A and "A before B" kept as A, B.
+2. The rest is split into steps (:mod:`assistant.generation.steps`).
 3. Each step gets a kind and parameters (:mod:`assistant.generation.kinds`) and a task id made of
    its significant words. A step starting with "otherwise"/"else" is the other arm of the branch
    before it. Everything else is a straight chain in the order the description gives.
@@ -16,38 +14,12 @@ import re
 
 from assistant.errors import UsageError
 from assistant.generation.kinds import classify, params_for, quoted
+from assistant.generation.phrasing import plain_description
 from assistant.generation.schedules import extract_schedule
 from assistant.generation.spec import DagSpec, TaskSpec, check_spec
+from assistant.generation.steps import OTHERWISE, STOP_WORDS, VERBS, split_steps
 
-_VERB_TEXT = """deploy back backup upload download copy move sync send post notify alert email mail message run execute
-    call fetch get pull push load extract transform clean validate check wait sleep pause train score build
-    compile test refresh rebuild update insert delete purge archive compress export import query ping trigger
-    start stop restart generate create compute aggregate process publish write read parse scrape crawl index
-    vacuum analyze analyse report summarize summarise merge join dedupe deduplicate migrate backfill snapshot
-    scan monitor poll launch spin submit invoke hit tell kick rotate reindex optimize optimise materialize
-    sense watch store save dump truncate drop warm flush resize convert encrypt decrypt zip unzip slack page
-    then finally also mirror replicate enrich score retrain evaluate predict upsert append rollup roll apply
-    transfer stage ingest land collect gather prune expire cleanup"""
-VERBS = frozenset(_VERB_TEXT.split())
-_STOP_TEXT = """a an the it its them this that these those our my your their his her we us i then finally first next
-    also afterwards please and of some all any every each just"""
-STOP_WORDS = frozenset(_STOP_TEXT.split())
-_LEADING = re.compile(
-    r"^(?:and\s+)?(?:then|finally|first(?:ly)?|next|afterwards|after\s+that|also|lastly|once\s+done|"
-    r"when\s+done|and|last(?:ly)?|second(?:ly)?|third(?:ly)?|step\s+\d+:?)\b[\s,:]*",
-    re.IGNORECASE,
-)
 _NAME = re.compile(r"\b(?:called|named|dag\s+id|dag_id)\s*[:=]?\s*[`'\"]?([A-Za-z][\w-]{2,62})[`'\"]?", re.I)
-_SPLIT = re.compile(
-    r"\s*(?:[;,]|\.\s+|\.$)\s*(?:and\s+)?(?:then\s+)?"
-    r"|\s+(?:and\s+)?then\s+"
-    r"|\s+(?=otherwise\b|else\b)|\s+after\s+that\s+|\s+afterwards\s+|\s+followed\s+by\s+|\s+before\s+(?=\w+ing\b|\w+\s)",
-    re.IGNORECASE,
-)
-_AND = re.compile(r"\s+(?:and|&)\s+(?:also\s+)?(?=(\w+))", re.IGNORECASE)
-_AFTER = re.compile(r"^(.+?)\s+(?:after|once|when)\s+(.+)$", re.IGNORECASE)
-_LEAD_CONDITION = re.compile(r"^(?:after|once|when)\s+(.+)$", re.IGNORECASE)
-_OTHERWISE = re.compile(r"^(?:otherwise|else|if\s+not)\b[\s,]*", re.IGNORECASE)
 RESERVED_NAMES = frozenset(
     {
         "dag",
@@ -67,79 +39,6 @@ _DONE_WORDS = re.compile(
     r"\b(?:finishes|finished|is\s+done|completes|completed|succeeds|has\s+run|is\s+finished|ends)\b", re.I
 )
 _SENSOR_WORDS = re.compile(r"\b(?:arrives?|lands?|appears?|exists?|shows?\s+up|is\s+present)\b", re.I)
-
-
-def _protect(text: str) -> tuple[str, list[str]]:
-    """Replace quoted segments by placeholders so their commas and "then"s do not split steps."""
-    saved: list[str] = []
-
-    def keep(match: re.Match[str]) -> str:
-        saved.append(match.group(0))
-        return f"\x00{len(saved) - 1}\x00"
-
-    return re.sub(r"`[^`]*`|\"[^\"]*\"|'[^']{3,}'", keep, text), saved
-
-
-def _restore(text: str, saved: list[str]) -> str:
-    return re.sub(r"\x00(\d+)\x00", lambda m: saved[int(m.group(1))], text)
-
-
-def _split_and(segment: str) -> list[str]:
-    """Split on "and" only where the next word is a verb: "load and clean" stays one step."""
-    parts: list[str] = []
-    start = 0
-    for match in _AND.finditer(segment):
-        if match.group(1).lower() in VERBS:
-            parts.append(segment[start : match.start()])
-            start = match.end()
-    parts.append(segment[start:])
-    return parts
-
-
-def _split_condition(part: str) -> list[str] | None:
-    """["if it is raining", "send an email"] for "if it is raining send an email", else None."""
-    words = part.split()
-    if len(words) < 4 or words[0].lower() not in {"if", "unless"}:
-        return None
-    for index in range(3, len(words)):
-        word = words[index].lower()
-        if word == "then" and index + 1 < len(words):
-            return [" ".join(words[:index]), " ".join(words[index + 1 :])]
-        if word in VERBS:
-            return [" ".join(words[:index]), " ".join(words[index:])]
-    return None
-
-
-def split_steps(text: str) -> list[str]:
-    """The steps of a description (schedule already removed), in execution order."""
-    protected, saved = _protect(text.strip())
-    steps: list[str] = []
-    for segment in _SPLIT.split(protected):
-        for part in _split_and(segment or ""):
-            part = _LEADING.sub("", part.strip()).strip(" .,;:")
-            part = _LEADING.sub("", part).strip(" .,;:")
-            if not part:
-                continue
-            lead = _LEAD_CONDITION.match(part)
-            after = _AFTER.match(part)
-            condition = _split_condition(part)
-            if condition:
-                # "if it is raining send an email": the branch, then its action.
-                steps.extend(condition)
-            elif lead:
-                steps.append(lead.group(1))
-            elif after and not _OTHERWISE.match(part):
-                # "email the team after the load finishes" → the load, then the email.
-                steps.extend([after.group(2), after.group(1)])
-            else:
-                steps.append(part)
-    return [_restore(s, saved).strip() for s in steps if _meaningful(_restore(s, saved))]
-
-
-def _meaningful(step: str) -> bool:
-    words = [w for w in re.findall(r"[a-z0-9]+", step.lower()) if w not in STOP_WORDS]
-    filler = {"done", "it", "so", "on", "to", "do", "nothing", "otherwise", "else", "skip"}
-    return bool(words) and not all(w in filler for w in words)
 
 
 def _words(text: str) -> list[str]:
@@ -243,7 +142,7 @@ def _detail(step: str) -> str:
 
 def parse_description(description: str) -> DagSpec:
     """The spec of the DAG the description asks for; UsageError when it names no step."""
-    text = " ".join(description.split())
+    text = plain_description(description)
     if not text:
         raise UsageError(
             "the description is empty", 'describe the workflow, e.g. "every hour fetch X, then load Y"'
@@ -261,9 +160,17 @@ def parse_description(description: str) -> DagSpec:
     previous: list[str] = []
     open_branch: TaskSpec | None = None
     for step in steps:
-        otherwise = _OTHERWISE.match(step)
-        body = _OTHERWISE.sub("", step).strip() if otherwise else step
+        otherwise = OTHERWISE.match(step)
+        body = OTHERWISE.sub("", step).strip() if otherwise else step
         kind = classify(body)
+        if (
+            kind == "branch"
+            and open_branch is not None
+            and tasks
+            and tasks[-1] is open_branch
+            and _names_an_arm(body)
+        ):
+            continue  # "branch on whether X: if it is, ...": names the arm, not a new decision
         params = params_for(kind, body)
         task = TaskSpec(
             task_id=_unique(_task_name(body, kind, params), taken), kind=kind, summary=body, params=params
@@ -286,7 +193,7 @@ def parse_description(description: str) -> DagSpec:
         tasks.append(task)
     spec = DagSpec(
         dag_id=_dag_id(description, tasks),
-        description=text,
+        description=" ".join(description.split()),
         tasks=tasks,
         schedule=schedule,
         tags=_tags(tasks),
@@ -303,6 +210,12 @@ _KIND_TAGS = {
     "sql": "sql",
     "http": "http",
 }
+
+
+def _names_an_arm(step: str) -> bool:
+    """ "if it is", "if so", "if there are any": which arm follows, no decision of its own."""
+    words = step.lower().split()
+    return len(words) <= 4 and not any(w in VERBS for w in words[1:])
 
 
 def _tags(tasks: list[TaskSpec]) -> list[str]:

@@ -1,9 +1,12 @@
 """Description → spec → code → validation → (only if it validates) a file or a pushed commit.
 
-The :class:`Generator` is built by the service from narrow parts: a provider catalog, a search
-over similar deployed DAGs, the validation pipeline, an optional LLM proposer and an optional repo
-writer. The code is always written into a private temporary directory and validated there (import
-in Airflow included); ``--out`` or the repository only ever receive a file that passed.
+The :class:`Generator` is built by the service from narrow parts: a provider catalog, the sources
+of conventions (similar deployed DAGs, the docs' conventions page, run history; see
+:mod:`.precedence`), the validation pipeline, an optional LLM proposer and an optional repo
+writer. Settings stated in the description ("with 3 retries") are taken out before it is read
+into steps (:mod:`.stated`). The code is always written into a private temporary directory and
+validated there (import in Airflow included); ``--out`` or the repository only ever receive a
+file that passed.
 """
 
 from __future__ import annotations
@@ -16,11 +19,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from assistant.errors import AssistantError, UsageError
-from assistant.generation.conventions import SimilarSearch, apply_conventions, learn_conventions
+from assistant.generation.conventions import SimilarSearch
+from assistant.generation.doc_conventions import DocsSearch
 from assistant.generation.llm import SpecProposer
 from assistant.generation.parser import parse_description
+from assistant.generation.precedence import ConventionSources, follow_conventions
 from assistant.generation.render import Providers, render_dag
+from assistant.generation.run_defaults import TaskHistory
 from assistant.generation.spec import DagSpec
+from assistant.generation.stated import stated_settings
 from assistant.redact import redact
 
 if TYPE_CHECKING:
@@ -111,12 +118,14 @@ class Generator:
         validate: Validate,
         *,
         similar: SimilarSearch | None = None,
+        docs: DocsSearch | None = None,
+        history: TaskHistory | None = None,
         proposer: SpecProposer | None = None,
         known_dag_ids: Callable[[], Mapping[str, str]] = dict,
     ) -> None:
         self.providers = providers
         self.validate = validate
-        self.similar = similar
+        self.sources = ConventionSources(similar, docs, history)
         self.proposer = proposer
         self.known_dag_ids = known_dag_ids
 
@@ -132,18 +141,6 @@ class Generator:
             notes.append(f"Used the rule-based parser: {exc.message}.")
             return draft, "parser", notes
 
-    def _conventions(self, spec: DagSpec, description: str) -> list[str]:
-        if self.similar is None:
-            return []
-        try:
-            hits = self.similar(description, 3)
-        except AssistantError as exc:
-            return [f"Similar DAGs were not searched: {exc.message}."]
-        if not hits:
-            return ["No similar deployed DAGs are indexed yet; house defaults were used."]
-        changes = apply_conventions(spec, learn_conventions(hits))
-        return [f"Adopted from them: {', '.join(changes)}."] if changes else []
-
     def generate(
         self, description: str, *, out: Path | None = None, repo: RepoWriter | None = None
     ) -> GenerationResult:
@@ -152,10 +149,14 @@ class Generator:
             raise UsageError("--out and --repo cannot be used together", "pass one of them")
         target = _out_path(out, None) if out is not None else None
         masked = redact(description)
-        spec, source, notes = self.make_spec(masked)
+        stated, steps = stated_settings(masked)
+        spec, source, notes = self.make_spec(steps)
+        if steps != masked:
+            spec.description = " ".join(masked.split())  # all of it, settings included
         if masked != description:
             notes.append("Secrets in the description were masked; keep credentials in Airflow connections.")
-        notes += self._conventions(spec, description)
+        notes += follow_conventions(spec, steps, stated, self.sources).lines(spec)
+        notes += _placeholder_notes(spec, self.providers)
         code = render_dag(spec, self.providers, {})
         filename = f"{spec.dag_id}.py"
         target = _out_path(out, filename) if out is not None else None
@@ -178,6 +179,20 @@ class Generator:
             result.path, result.commit = f"{pushed.repo}:{pushed.path}", pushed.commit
         result.elapsed_s = time.perf_counter() - started
         return result
+
+
+def _placeholder_notes(spec: DagSpec, providers: Providers) -> list[str]:
+    """Tasks rendered as placeholders for want of a provider, and the connection they will use."""
+    notes = []
+    for task in spec.tasks:
+        package = providers.missing_for(task.kind)
+        conn_id = task.params.get("conn_id")
+        if package and conn_id:
+            notes.append(
+                f"{task.task_id} is a placeholder until {package} is installed in Airflow's environment; "
+                f"connection {conn_id} applies once it is replaced by the real operator."
+            )
+    return notes
 
 
 def _out_path(out: Path, filename: str | None) -> Path:

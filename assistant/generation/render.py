@@ -14,6 +14,8 @@ from assistant.generation.templates import INDENT, RENDERERS, SENSOR_KINDS, Task
 from assistant.redact import redact
 
 JOIN_AFTER_BRANCH = "none_failed_min_one_success"
+# Sensors wait at least this long, however short the execution_timeout learned for the work is.
+SENSOR_MIN_WAIT_MINUTES = 60
 
 
 class Providers(Protocol):
@@ -54,7 +56,7 @@ def render_dag(spec: DagSpec, providers: Providers, connections: Mapping[str, st
             variable=variable_name(task.task_id),
             missing_provider=providers.missing_for(task.kind),
             connections=dict(connections or {}),
-            sensor_timeout_s=spec.timeout_minutes * 60,
+            sensor_timeout_s=sensor_wait_minutes(spec) * 60,
             branch_choices=[t.task_id for t in spec.tasks if task.task_id in t.upstream],
             trigger_rule=JOIN_AFTER_BRANCH
             if task.task_id in below_branch and len(task.upstream) > 1
@@ -66,6 +68,10 @@ def render_dag(spec: DagSpec, providers: Providers, connections: Mapping[str, st
         body.append("")
     body.extend(_dependencies(spec.tasks))
     return _assemble(spec, imports, body)
+
+
+def sensor_wait_minutes(spec: DagSpec) -> int:
+    return max(spec.timeout_minutes, SENSOR_MIN_WAIT_MINUTES)
 
 
 def _dependencies(tasks: list[TaskSpec]) -> list[str]:
@@ -128,7 +134,7 @@ def _assemble(spec: DagSpec, imports: set[str], body: list[str]) -> str:
     ]
     if sensors:
         dag_lines.insert(
-            -1, f"{INDENT}# sensors run in reschedule mode and give up after {spec.timeout_minutes} min"
+            -1, f"{INDENT}# sensors run in reschedule mode and give up after {sensor_wait_minutes(spec)} min"
         )
     indented = [f"{INDENT}{line}" if line else "" for line in body]
     while indented and not indented[-1]:

@@ -86,7 +86,11 @@ def _weekends(m: re.Match[str]) -> str:
 
 
 def _hourly_at(m: re.Match[str]) -> str:
-    minute = int(m.group(1)) if m.group(1) else 0
+    groups = (*m.groups(), None, None, None)
+    if groups[1]:  # "at half past", "at a quarter to"
+        minute = 30 if groups[1] == "half" else 15 if groups[2] == "past" else 45
+        return f"{minute} * * * *"
+    minute = int(groups[0]) if groups[0] else 0
     return "@hourly" if minute == 0 else f"{minute} * * * *"
 
 
@@ -97,8 +101,19 @@ def _weekly(m: re.Match[str]) -> str:
 def _monthly(m: re.Match[str]) -> str:
     if m.group(1):
         h, mi = _at(m, 2)
-        return f"{mi} {h} {int(m.group(1))} * *"
+        day = 1 if m.group(1) == "first" else int(m.group(1))
+        return f"{mi} {h} {day} * *"
     return "@monthly"
+
+
+def _monthly_at(m: re.Match[str]) -> str:
+    h, mi = _at(m, 1)
+    return f"{mi} {h} 1 * *"
+
+
+def _weekly_at(m: re.Match[str]) -> str:
+    h, mi = _at(m, 1)
+    return f"{mi} {h} * * 0"
 
 
 def _at_only(m: re.Match[str]) -> str:
@@ -123,25 +138,37 @@ RULES: list[tuple[re.Pattern[str], object]] = [
     (re.compile(rf"(?:\bcron\s*)?[\"'`]({_CRON_TEXT})[\"'`]|\bcron\s+({_CRON_TEXT})"), _cron),
     (re.compile(rf"{_LEAD}\bevery\s+{_NUM}\s+(min(?:ute)?s?|h(?:ou)?rs?|hours?|days?)\b"), _every_n),
     (re.compile(rf"{_LEAD}\bevery\s+(minute|hour|day)\b"), lambda m: _every_n_word(m.group(1))),
-    (re.compile(rf"{_LEAD}\b(?:every\s+)?(?:weekdays?|week\s*days?|business\s+days?|mon(?:day)?\s*-\s*fri(?:day)?)"
+    (re.compile(rf"{_LEAD}\b(?:every\s+|on\s+)?(?:weekdays?|week\s*days?|business\s+days?|mon(?:day)?\s*-\s*fri(?:day)?)"
                 rf"{_AT}"), _weekdays),
     (re.compile(rf"{_LEAD}\b(?:every\s+|on\s+)?weekends?{_AT}"), _weekends),
     (re.compile(rf"{_LEAD}\b(?:every|each|on)\s+({_DAY}){_AT}"), _weekday_list),
     (re.compile(rf"{_LEAD}\b(?:daily|every\s+day|each\s+day|every\s+night|nightly|once\s+a\s+day){_AT}"), _daily),
-    (re.compile(rf"{_LEAD}\bhourly(?:\s+at\s+(?:minute\s+)?:?(\d{{1,2}}))?\b"), _hourly_at),
+    (re.compile(rf"{_LEAD}\b(?:hourly|every\s+hour)(?:\s+at\s+(?:minute\s+)?:?(\d{{1,2}})\b"
+                r"|\s+at\s+(half|(?:a\s+)?quarter)\s+(past|to))"), _hourly_at),
+    (re.compile(rf"{_LEAD}\bhourly\b"), _hourly_at),
     (re.compile(rf"{_LEAD}\btwice\s+a\s+day\b"), _twice_daily),
     (re.compile(rf"{_LEAD}\b(?:weekly|every\s+week|once\s+a\s+week)\b"), _weekly),
-    (re.compile(rf"{_LEAD}\b(?:on\s+the\s+(\d{{1,2}})(?:st|nd|rd|th)?\s+of\s+(?:each|every|the)\s+month{_AT}"
+    (re.compile(rf"{_LEAD}\b(?:on\s+the\s+(\d{{1,2}}|first)(?:st|nd|rd|th)?\s+(?:day\s+)?of\s+(?:each|every|the)\s+month{_AT}"
                 r"|monthly|every\s+month|once\s+a\s+month)\b"), _monthly),
+    (re.compile(rf"{_LEAD}\b(?:monthly|every\s+month|once\s+a\s+month)\s*(?:at|@)\s*(?:{_TIME})"), _monthly_at),
+    (re.compile(rf"{_LEAD}\b(?:weekly|every\s+week|once\s+a\s+week)\s*(?:at|@)\s*(?:{_TIME})"), _weekly_at),
     (re.compile(r"\b(?:manually|on\s+demand|when\s+triggered|no\s+schedule)\b"), _manual),
     (re.compile(rf"{_LEAD}\b(?:every\s+morning|each\s+morning)(?:\s+at\s+(?:{_TIME}))?"),
      lambda m: _at_only(m) if m.group(1) or m.group(4) else "0 6 * * *"),
-    (re.compile(rf"{_LEAD}\bat\s+(?:{_TIME})(?:\s+every\s+day|\s+each\s+day)?"), _at_only),
+    (re.compile(rf"{_LEAD}(?:\bat\s+|(?<![\w@])@\s*)(?:{_TIME})(?:\s+every\s+day|\s+each\s+day)?"), _at_only),
+    (re.compile(rf"{_LEAD}\b((?:sun|mon|tues|wednes|thurs|fri|satur)days){_AT}"), _weekday_list),
+    (re.compile(rf"{_LEAD}\b(?:monthly|every\s+month|once\s+a\s+month)\s*,?\s*on\s+the\s+(\d{{1,2}}|first)"
+                rf"(?:st|nd|rd|th)?{_AT}"), _monthly),
 ]  # fmt: skip
 
 
-_MASK = re.compile(r"[a-z0-9]+://\S+|`[^`]*`|(?<![\w])/[\w./*-]+")
+# URLs, commands, paths and names of things ("reporting.daily_sales", "weekly_kpis") hold no schedule.
+_MASK = re.compile(r"[a-z0-9]+://\S+|`[^`]*`|(?<![\w])/[\w./*-]+|\b\w*_\w*\b|\b[a-z]\w+\.[a-z][\w.]*")
 _ATTRIBUTIVE = re.compile(r"\b(?:the|a|an|our|my|their|its|this|that)\s+$")
+_CONDITION = re.compile(r"\b(?:is|isn't|not|whether|if|unless)\s+(?:a\s+|an\s+|on\s+a\s+)?$")
+_NOUN_AFTER = re.compile(
+    r"\s+(?!(?:and|then|at|on|in|from|to|with|please|starting|except|but|or|via|using|for|by|if|so|until)\b)[a-z]"
+)
 _BARE_ADJECTIVE = re.compile(r"^(?:daily|hourly|weekly|monthly|nightly)$")
 
 
@@ -152,19 +179,72 @@ def _every_n_word(unit: str) -> str:
 def extract_schedule(text: str) -> tuple[str | None, str, str | None]:
     """(schedule, text without the phrase, the phrase) for the first schedule found.
 
+    A time and a day said apart ("at 8:45 on weekdays", "monthly ... at 6am") make one schedule.
     With no schedule phrase: (None, text, None) — the DAG runs when triggered.
     """
+    text = _BARE_TIME.sub(r"\1 at \2", text)  # "every friday 4:30pm" -> "every friday at 4:30pm"
+    schedule, rest, phrase = _extract_one(text)
+    if schedule is None:
+        return schedule, rest, phrase
+    other, rest_of_rest, other_phrase = _extract_one(rest)
+    combined = _combine(schedule, other) if other else None
+    if combined is None:
+        return schedule, rest, phrase
+    return combined, rest_of_rest, f"{phrase} {other_phrase}"
+
+
+_BARE_TIME = re.compile(
+    rf"(?i)\b((?:every\s+|on\s+)?(?:day|night|weekdays?|weekends?|{_DAY}))\s+"
+    r"(\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\d{1,2}:\d{2})(?!\w|:\d)"
+)
+_CRON_OF_PRESET = {
+    "@hourly": "0 * * * *",
+    "@daily": "0 0 * * *",
+    "@weekly": "0 0 * * 0",
+    "@monthly": "0 0 1 * *",
+}
+
+
+def _combine(first: str, second: str) -> str | None:
+    """One schedule from a time of day and a choice of days, said in either order; else None."""
+    a = _CRON_OF_PRESET.get(first, first).split()
+    b = _CRON_OF_PRESET.get(second, second).split()
+    if len(a) != 5 or len(b) != 5:
+        return None
+    if a[2:] == b[2:] and ["0", "0"] in (a[:2], b[:2]):
+        return " ".join(b if a[:2] == ["0", "0"] else a)  # "every weekday ... weekdays at 8:00"
+    for time, days in ((a, b), (b, a)):
+        explicit_time = (
+            time[2:] == ["*", "*", "*"] and time[:2] != ["0", "0"] and "/" not in " ".join(time[:2])
+        )
+        if explicit_time and time[0].isdigit() and time[1].isdigit() and days[:2] == ["0", "0"]:
+            return " ".join([*time[:2], *days[2:]])
+    return None
+
+
+def _says_when(match: re.Match[str], lowered: str) -> bool:
+    """Is this match a schedule, rather than a word of a step that looks like one?"""
+    before, after = lowered[: match.start()], lowered[match.end() :]
+    if _CONDITION.search(before):
+        return False  # "if today is a business day": a condition of a branch, not a schedule
+    if not _BARE_ADJECTIVE.match(match.group(0).strip()):
+        return True
+    # "run the nightly batch", "compute hourly averages": the name of a thing, not when to run
+    return not _ATTRIBUTIVE.search(before) and not (before.strip() and _NOUN_AFTER.match(after))
+
+
+def _extract_one(text: str) -> tuple[str | None, str, str | None]:
     # URLs, paths and quoted text are masked (same length) so "gs://drop/daily" is no schedule.
     lowered = _MASK.sub(lambda m: "x" * len(m.group(0)), text.lower())
     best: tuple[tuple[int, int, int], re.Match[str], object] | None = None
     for pattern, build in RULES:
-        match = pattern.search(lowered)
+        match = next((m for m in pattern.finditer(lowered) if _says_when(m, lowered)), None)
+        if match is None:
+            continue
         # A bare adjective ("the weekly report") is the weakest evidence: any explicit phrase wins.
-        rank = 1 if match and _BARE_ADJECTIVE.match(match.group(0).strip()) else 0
-        if rank and _ATTRIBUTIVE.search(lowered[: match.start()]):
-            continue  # "run the nightly batch": the name of a thing, not when to run
+        rank = 1 if _BARE_ADJECTIVE.match(match.group(0).strip()) else 0
         # The earliest phrase wins; at the same place, the longest ("every day at 2pm" over "every day").
-        if match and (best is None or (rank, match.start(), -len(match.group(0))) < best[0]):
+        if best is None or (rank, match.start(), -len(match.group(0))) < best[0]:
             best = ((rank, match.start(), -len(match.group(0))), match, build)
     if best is None:
         return None, text, None
@@ -173,8 +253,19 @@ def extract_schedule(text: str) -> tuple[str | None, str, str | None]:
         schedule = build(match)  # type: ignore[operator]
     except (ValueError, KeyError):
         return None, text, None
-    remaining = (text[: match.start()] + " " + text[match.end() :]).strip()
+    start = match.start()
+    lead = _RUN_WORD.match(match.group(0))
+    if lead and _NOUN_BEFORE.search(text[:start]):
+        start += lead.end()  # "the attribution run at 8:45": "run" names the job, it stays
+    remaining = (text[:start] + " " + text[match.end() :]).strip()
     remaining = re.sub(r"\s{2,}", " ", remaining)
     remaining = re.sub(r"^\s*[,;:]\s*|\s*[,;:]\s*$", "", remaining)
-    remaining = re.sub(r"\s+([,;.])", r"\1", remaining)
-    return schedule, remaining, match.group(0).strip()
+    remaining = re.sub(r"\s+([,;.:])", r"\1", remaining)
+    return schedule, remaining, text[start : match.end()].strip()
+
+
+_RUN_WORD = re.compile(r"(?i)runs?\s+|running\s+")
+# The word before "run" is part of a noun phrase ("the nightly run"), not a pause between steps.
+_NOUN_BEFORE = re.compile(
+    r"(?i)\b(?!(?:and|then|it|please|to|also|should|must|will|can|just)\b)[a-z][\w-]*\s*$"
+)

@@ -34,6 +34,16 @@ IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _CRON_FIELD = r"[0-9*/,\-A-Za-z?]+"
 CRON = re.compile(rf"^{_CRON_FIELD}(?:\s+{_CRON_FIELD}){{4}}$")
 PRESETS = frozenset({"@once", "@continuous", "@hourly", "@daily", "@weekly", "@monthly", "@yearly"})
+# Ranges every spec is checked against (whoever filled the value in: parser, LLM or conventions).
+RETRIES_RANGE = (0, 10)
+RETRY_DELAY_RANGE = (1, 240)  # minutes
+TIMEOUT_RANGE = (1, 24 * 60)  # minutes
+MAX_TAGS = 20
+MAX_OWNER_LENGTH = 60
+# The built-in defaults a spec starts with; conventions replace them (see conventions.py).
+DEFAULT_OWNER = "data-team"
+DEFAULT_RETRIES = 2
+DEFAULT_TIMEOUT_MINUTES = 60
 # Parameters a task of each kind may carry (all values are strings, or lists of strings for `to`).
 PARAMS: dict[str, frozenset[str]] = {
     "bash": frozenset({"command"}),
@@ -83,11 +93,11 @@ class DagSpec:
     description: str
     tasks: list[TaskSpec]
     schedule: str | None = None
-    owner: str = "data-team"
+    owner: str = DEFAULT_OWNER
     tags: list[str] = field(default_factory=list)
-    retries: int = 2
+    retries: int = DEFAULT_RETRIES
     retry_delay_minutes: int = 5
-    timeout_minutes: int = 60
+    timeout_minutes: int = DEFAULT_TIMEOUT_MINUTES
     # Where conventions came from (similar deployed DAGs), for the answer.
     similar: list[str] = field(default_factory=list)
 
@@ -183,10 +193,12 @@ def spec_from_dict(data: Any) -> DagSpec:
                 summary=_text(raw.get("summary", ""), f"{task_id}.summary", 500),
                 params=_params(kind, raw.get("params"), task_id),
                 upstream=list(upstream),
-                retries=None if raw.get("retries") is None else _int(raw["retries"], "retries", 0, 10),
+                retries=None
+                if raw.get("retries") is None
+                else _int(raw["retries"], "retries", *RETRIES_RANGE),
                 timeout_minutes=None
                 if raw.get("timeout_minutes") is None
-                else _int(raw["timeout_minutes"], "timeout_minutes", 1, 24 * 60),
+                else _int(raw["timeout_minutes"], "timeout_minutes", *TIMEOUT_RANGE),
             )
         )
     tags = data.get("tags") or []
@@ -197,11 +209,15 @@ def spec_from_dict(data: Any) -> DagSpec:
         description=_text(data.get("description", ""), "description"),
         tasks=tasks,
         schedule=check_schedule(data.get("schedule")),
-        owner=_text(data.get("owner") or "data-team", "owner", 60),
+        owner=_text(data.get("owner") or DEFAULT_OWNER, "owner", MAX_OWNER_LENGTH),
         tags=[_text(t, "tag", 60) for t in tags],
-        retries=_int(data.get("retries", 2), "retries", 0, 10),
-        retry_delay_minutes=_int(data.get("retry_delay_minutes", 5), "retry_delay_minutes", 1, 240),
-        timeout_minutes=_int(data.get("timeout_minutes", 60), "timeout_minutes", 1, 24 * 60),
+        retries=_int(data.get("retries", DEFAULT_RETRIES), "retries", *RETRIES_RANGE),
+        retry_delay_minutes=_int(
+            data.get("retry_delay_minutes", 5), "retry_delay_minutes", *RETRY_DELAY_RANGE
+        ),
+        timeout_minutes=_int(
+            data.get("timeout_minutes", DEFAULT_TIMEOUT_MINUTES), "timeout_minutes", *TIMEOUT_RANGE
+        ),
     )
     spec.tasks = _dependency_order(spec.tasks)
     check_spec(spec)
@@ -235,8 +251,10 @@ def check_spec(spec: DagSpec) -> DagSpec:
     if not spec.tasks:
         raise _fail("a DAG needs at least one task")
     check_schedule(spec.schedule)
+    _check_defaults(spec)
     seen: set[str] = set()
     for task in spec.tasks:
+        _check_task_overrides(task)
         if not IDENTIFIER.match(task.task_id):
             raise _fail(f"task_id {task.task_id!r} must be lower_snake_case, at most 63 characters")
         if task.task_id in seen:
@@ -249,3 +267,23 @@ def check_spec(spec: DagSpec) -> DagSpec:
             raise _fail(f"task {task.task_id} depends on {', '.join(unknown)}, which is not an earlier task")
         seen.add(task.task_id)
     return spec
+
+
+def _check_defaults(spec: DagSpec) -> None:
+    """The DAG-level values (default_args, tags) are in range, whatever filled them in."""
+    _int(spec.retries, "retries", *RETRIES_RANGE)
+    _int(spec.retry_delay_minutes, "retry_delay_minutes", *RETRY_DELAY_RANGE)
+    _int(spec.timeout_minutes, "timeout_minutes", *TIMEOUT_RANGE)
+    if not _text(spec.owner, "owner", MAX_OWNER_LENGTH).strip() or "\n" in spec.owner:
+        raise _fail("owner must be a non-empty single line")
+    if not isinstance(spec.tags, list) or len(spec.tags) > MAX_TAGS:
+        raise _fail(f"tags must be a list of at most {MAX_TAGS} strings")
+    for tag in spec.tags:
+        _text(tag, "tag", 60)
+
+
+def _check_task_overrides(task: TaskSpec) -> None:
+    if task.retries is not None:
+        _int(task.retries, f"{task.task_id}.retries", *RETRIES_RANGE)
+    if task.timeout_minutes is not None:
+        _int(task.timeout_minutes, f"{task.task_id}.timeout_minutes", *TIMEOUT_RANGE)

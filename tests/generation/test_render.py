@@ -80,3 +80,14 @@ def test_branch_returns_its_first_arm_and_the_join_tolerates_the_skipped_one() -
     assert "@task.branch" in code
     assert 'return ["compress"]' in code
     assert code.count('trigger_rule="none_failed_min_one_success"') == 1
+
+
+def test_learned_timeouts_are_rendered_and_sensors_still_wait_an_hour() -> None:
+    spec = parse_description("wait for /data/x.csv, then run `make load`")
+    spec.timeout_minutes = 15
+    spec.tasks[1].timeout_minutes, spec.tasks[1].retries = 45, 4
+    code = render_dag(spec, InstalledProviders())
+    assert '"execution_timeout": timedelta(minutes=15)' in code
+    assert "timeout=3600," in code  # the file sensor gives up after 60 min, not 15
+    assert "execution_timeout=timedelta(minutes=45)" in code and "retries=4," in code
+    ast.parse(code)

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from assistant.errors import UsageError
 from assistant.generation.llm import spec_from_llm_text
-from assistant.generation.spec import spec_from_dict
+from assistant.generation.spec import DagSpec, check_spec, spec_from_dict
 
 
 def _task(task_id: str, kind: str = "python", upstream: list[str] | None = None, **params: object) -> dict:
@@ -49,3 +51,24 @@ def test_llm_answer_with_prose_around_the_json_is_read() -> None:
 def test_llm_answer_without_json_is_a_usage_error() -> None:
     with pytest.raises(UsageError):
         spec_from_llm_text("I cannot do that", "desc")
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda s: setattr(s, "timeout_minutes", 0), "between 1 and 1440"),
+        (lambda s: setattr(s, "retries", 11), "between 0 and 10"),
+        (lambda s: setattr(s.tasks[0], "timeout_minutes", 24 * 60 + 1), "between 1 and 1440"),
+        (lambda s: setattr(s.tasks[0], "retries", -1), "between 0 and 10"),
+        (lambda s: setattr(s, "owner", " "), "owner"),
+        (lambda s: setattr(s, "tags", ["x"] * 21), "tags"),
+    ],
+)
+def test_check_spec_refuses_values_out_of_range_whoever_set_them(
+    change: Callable[[DagSpec], None], words: str
+) -> None:
+    spec = spec_from_dict({"dag_id": "d", "tasks": [_task("a")]})
+    change(spec)
+    with pytest.raises(UsageError) as caught:
+        check_spec(spec)
+    assert words in caught.value.message

@@ -1,0 +1,91 @@
+"""What a description says besides its workflow: list markers, greetings, requests, pleasantries.
+
+:func:`plain_description` turns "hey can you set up a dag that pulls X, then loads it? thx" into
+"pulls X, then loads it." — one line whose sentences and list items are the steps to read.
+"""
+
+from __future__ import annotations
+
+import re
+
+# "- pull the data", "* train", "1. wait", "2) load" at the start of a line: one step each.
+_LINE_ITEM = re.compile(r"(?m)^[ \t]*(?:[-*•]|\(?\d{1,2}[.)])[ \t]+")
+_GREETING = re.compile(r"(?i)^\s*(?:hey|hi|hello|yo|ok|okay)\b[\s,!.]*")
+_REQUEST = re.compile(
+    r"(?i)^\s*(?:(?:can|could|would|will)\s+(?:you|u)\s+(?:please\s+|pls\s+)?|please\s+|pls\s+"
+    r"|i\s+(?:need|want|would\s+like|'d\s+like)\s+(?:you\s+to\s+)?|we\s+need\s+|let's\s+)"
+    r"(?:(?:set\s+up|setup|make|create|build|write|generate|add|give\s+me)\s+)?(?:me\s+|us\s+)?"
+    r"(?:a\s+|an\s+|one\s+)?(?:new\s+)?(?:airflow\s+)?(?:dag|pipeline|workflow|job)?\s*(?:that|which|to|:)?\s*"
+)
+_PLEASANTRIES = re.compile(
+    r"(?i)\b(?:would\s+be\s+(?:great|nice|awesome|perfect|ideal)|if\s+possible|if\s+you\s+can|thanks|thank\s+you"
+    r"|thx|ty|cheers|pls|please)\b[.!]*"
+)
+# "We want to compute X", "The pipeline should first wait for Y": the step is what follows.
+_INTENT = re.compile(
+    r"(?i)(?:^|(?<=[.;:!]\s))(?:we|i)\s+(?:want|need|would\s+like|'d\s+like)\s+(?:it\s+)?to\s+"
+    r"|(?:^|(?<=[.;:!]\s))(?:the|this|our)\s+(?:pipeline|dag|workflow|job)\s+(?:should|must|needs\s+to|has\s+to|will)\s+"
+    r"|(?:^|(?<=[.;:!]\s))it\s+(?:should|must|needs\s+to)\s+(?=\w+\s)"
+)
+# "Goal: catch late trucks early." says why, not what to do.
+_PURPOSE = re.compile(
+    r"(?i)(?:^|(?<=[.;!]\s))(?:goal|purpose|context|why|background|motivation)\s*:[^.;!]*[.;!]\s*"
+)
+_STARTING = re.compile(r"(?i)\bstarting\s+(?:tmrw|tomorrow|today|tonight|now|next\s+\w+|on\s+\w+)\b")
+# Typos of the words the parser reads (schedules, kinds, order): fixed, the rest is left as typed.
+_TYPOS = {
+    "evry": "every", "evey": "every", "eveyr": "every", "dialy": "daily", "hourley": "hourly", "teh": "the",
+    "hte": "the", "finsh": "finish", "finsihes": "finishes", "wiat": "wait", "adn": "and", "taht": "that",
+    "udpate": "update", "uplaod": "upload", "emial": "email", "slakc": "slack", "sned": "send", "thne": "then",
+    "pyhton": "python", "tabel": "table", "qeury": "query", "querry": "query",
+}  # fmt: skip
+_TYPO = re.compile(rf"(?i)\b(?:{'|'.join(_TYPOS)})\b")
+
+
+def _when_of(purpose: re.Match[str]) -> str:
+    """A purpose sentence is dropped, but the schedule it states is kept."""
+    from assistant.generation.schedules import extract_schedule
+
+    schedule, _rest, phrase = extract_schedule(purpose.group(0))
+    return f"{phrase}. " if schedule and phrase else ""
+
+
+# "We retrain the churn model every Sunday.", "Here's what I need.", "Claims pipeline.": a first
+# sentence that sums the workflow up, when sentences with the steps follow.
+_SUMMARY = re.compile(
+    r"(?i)^(?:(?:here's|here\s+is|this\s+is)\b[^.!?]*|we\s+(?!want\b|need\b|would\b)[a-z]+\b[^.!?]*"
+    r"|(?:[a-z][\w-]*\s+){0,2}(?:pipeline|workflow|dag|job|process|flow|scan|sync|report|backup|cleanup|rollup)"
+    r"(?:\s*[,(][^.!?]*)?)[.!]\s+(?=\S)"
+)
+
+
+def _summary_sentence_dropped(text: str) -> str:
+    from assistant.generation.schedules import extract_schedule
+
+    match = _SUMMARY.match(text)
+    if match is None:
+        return text
+    schedule, _rest, phrase = extract_schedule(match.group(0))
+    kept = f"{phrase}. " if schedule and phrase else ""
+    return kept + text[match.end() :]
+
+
+def plain_description(description: str) -> str:
+    """The description as one line of steps, without what only a person reading it needs."""
+    # Items on lines of their own; on one line, "1) ... 2) ..." is left to the step splitter.
+    text = _LINE_ITEM.sub("; ", description) if "\n" in description.strip() else description
+    text = " ".join(text.split()).lstrip("; ")
+    text = _GREETING.sub("", text)
+    request = _REQUEST.match(text)
+    if request and request.group(0).strip():
+        text = text[request.end() :]
+    text = _STARTING.sub("", text)
+    text = _PLEASANTRIES.sub("", text)
+    text = _TYPO.sub(lambda m: _TYPOS[m.group(0).lower()], text)
+    text = _PURPOSE.sub(_when_of, text)
+    text = _summary_sentence_dropped(text)
+    text = _INTENT.sub("", text)
+    text = re.sub(r"\?+(?=\s|$)", ".", text)  # a question is a sentence like any other
+    text = re.sub(r"([.;,:])(?:\s*[,;])+", r"\1", text)  # what a removed phrase left between two marks
+    text = re.sub(r"\s+([;,])", r"\1", text)
+    return re.sub(r"\s{2,}", " ", text).strip(" ,;")

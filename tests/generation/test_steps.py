@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+import pytest
+
+from assistant.generation.parser import parse_description
+from assistant.generation.steps import split_steps
+
+
+def kinds(description: str) -> list[str]:
+    return [task.kind for task in parse_description(description).tasks]
+
+
+@pytest.mark.parametrize(
+    ("text", "steps"),
+    [
+        ("call https://a.example/x -> sleep 10 minutes -> copy it to gs://b/", 3),
+        ("1) wait for the ingest_events DAG to finish 2) aggregate in python 3) notify #a in slack", 3),
+        ("clean the orders with pandas (drop nulls and dedupe), load them into postgres", 2),
+        ("pull https://api.example.gov/points/31,80/forecast, then load it into postgres", 2),
+        ("build and push the docker image with `make image`, then slack #deploys", 2),
+    ],
+)
+def test_separators_lists_asides_and_urls(text: str, steps: int) -> None:
+    assert len(split_steps(text)) == steps
+
+
+def test_a_heading_before_a_colon_is_not_a_step_but_a_condition_is() -> None:
+    assert kinds("Nightly feature pipeline: wait for the raw_clicks DAG, then run `make x`") == [
+        "dag_sensor",
+        "bash",
+    ]
+    assert kinds("Once the nightly_ingest dag is done: run dbt snapshot; run dbt test") == [
+        "dag_sensor",
+        "bash",
+        "bash",
+    ]
+
+
+def test_after_the_step_before_adds_no_step() -> None:
+    assert kinds("load it into the Snowflake table RAW.ORDERS and email ops@x.com when it's loaded") == [
+        "sql",
+        "email",
+    ]
+    assert kinds("spark-submit jobs/s.py, and once that's done run `OPTIMIZE events.sessions`") == [
+        "bash",
+        "sql",
+    ]
+
+
+def test_before_and_first_put_a_step_where_it_runs() -> None:
+    text = (
+        "Before loading the CSV into the mysql table customers, validate its schema in python. "
+        "The CSV gets dropped at /sftp/crm/customers.csv so wait for it first."
+    )
+    assert kinds(text) == ["file_sensor", "python", "sql"]
+
+
+def test_the_arms_of_a_branch_said_in_words() -> None:
+    text = (
+        "branch on whether today is a business day: if it is, run the settlement query in snowflake; "
+        "if not, post 'no settlement today' to #treasury in slack"
+    )
+    spec = parse_description(text)
+    assert [t.kind for t in spec.tasks] == ["branch", "sql", "slack"]
+    assert spec.tasks[2].upstream == [spec.tasks[0].task_id]
+    assert spec.schedule is None
+    assert kinds(
+        "parse the report, and if there are any, open a ticket via the Jira REST API; if there aren't, post 'ok' to #sec"
+    ) == [
+        "python",
+        "branch",
+        "http",
+        "slack",
+    ]
+    assert kinds(
+        "check if today is month end; if yes run the close sql in snowflake, if not just run the daily sql"
+    ) == [
+        "branch",
+        "sql",
+        "sql",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("step", "kind"),
+    [
+        ("truncate the table in redshift, then reload it from staging.products", ["sql", "sql"]),
+        ("build the P&L summary in python", ["python"]),
+        ("then post to #sales-ops", ["slack"]),
+        (
+            "When a new manifest shows up at /ingest/videos/manifest.json, run `make x`",
+            ["file_sensor", "bash"],
+        ),
+        (
+            "Notify #release on slack and email r@corp.com that the release branch has been cut",
+            ["slack", "email"],
+        ),
+        ("wait until the partner_feed dag finishes and then wait 15 more minutes", ["dag_sensor", "wait"]),
+    ],
+)
+def test_kinds_from_the_words_of_a_step(step: str, kind: list[str]) -> None:
+    assert kinds(step) == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("s3 backup of `/var/lib/grafana` nightly", ["s3_copy"]),
+        ("load the result into the `clinical.adt_events` table in Postgres", ["sql"]),
+        (
+            "waits for teh `orders_raw` dag to finsh, then runs `CALL refresh_facts();` on postgres",
+            ["dag_sensor", "sql"],
+        ),
+        (
+            "hit `https://game.example.net/rebuild`, sleep 10 min, then run `./bin/snap.sh`",
+            ["http", "wait", "bash"],
+        ),
+        ("build audience segments from the logs, upload the CSV to `gs://a/b/`", ["python", "gcs_copy"]),
+        (
+            "Kick off the compaction as a k8s job, give it 15 minutes to settle, then run `SELECT 1`",
+            ["kubernetes", "wait", "sql"],
+        ),
+        (
+            "run anomaly detection on them (z-score on API call counts), then email soc@corp.example",
+            ["python", "email"],
+        ),
+    ],
+)
+def test_names_in_backticks_are_not_commands_and_asides_do_not_decide(text: str, expected: list[str]) -> None:
+    assert kinds(text) == expected
+
+
+def test_summaries_purposes_and_passive_voice() -> None:
+    text = (
+        "Claims pipeline. The 837 claims file is expected at `/mnt/edi/837.txt` every weekday morning. "
+        "Once it shows up, parse the EDI segments into rows. The valid claims are loaded into Snowflake "
+        "`CLAIMS.STG_837`. Runs weekdays at 8:00."
+    )
+    spec = parse_description(text)
+    assert [t.kind for t in spec.tasks] == ["file_sensor", "python", "sql"]
+    assert spec.schedule == "0 8 * * 1-5"
+    goal = parse_description(
+        "Goal: apply infra changes every night at 11pm. Run `terraform plan`, then post the outcome to #infra on Slack."
+    )
+    assert [t.kind for t in goal.tasks] == ["bash", "slack"]
+    assert goal.schedule == "0 23 * * *"
+    assert kinds(
+        "We retrain the churn model weekly. The model artifact is then uploaded to `s3://m/churn/`."
+    ) == ["s3_copy"]
+
+
+def test_a_step_said_before_its_time_and_again_later_is_one_step() -> None:
+    text = (
+        "Prior to refreshing the pricing table, the price feed must be fetched from `https://feeds.example/v1`. "
+        "The prices are then cleaned in Python. Lastly the `pricing.prices` table in Postgres is refreshed."
+    )
+    assert kinds(text) == ["http", "python", "sql"]
+
+
+def test_a_heading_that_sums_up_the_steps_after_its_colon() -> None:
+    assert kinds(
+        "rotate db creds: call vault `POST https://vault.internal/v1/rotate`, wait 2 min, run `./verify.sh`"
+    ) == [
+        "http",
+        "wait",
+        "bash",
+    ]
