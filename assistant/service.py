@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from assistant.config import Config
     from assistant.generation.pipeline import GenerationResult
     from assistant.gitops.daemon import GitOpsDaemon
-    from assistant.gitops.models import Deployment, Repo, SyncOutcome
+    from assistant.gitops.models import Deployment, Repo, SettingsOutcome, SyncOutcome
     from assistant.learning.advisor import Advice
     from assistant.learning.api import LearnResult
     from assistant.learning.predictor import Prediction
@@ -125,9 +125,32 @@ class Assistant:
     def repos(self) -> list[Repo]:
         return self.components.repo_store.list()
 
-    def repo_sync(self, name: str | None = None, *, wait: bool = True) -> list[SyncOutcome]:
+    def repo_sync(
+        self, name: str | None = None, *, wait: bool = True, force: bool = False
+    ) -> list[SyncOutcome]:
+        """Deploy the newest commit; ``force`` validates and publishes it again even when deployed."""
         names = [name] if name else [r.name for r in self.components.repo_store.list()]
-        return [self.components.deployer.sync(n, wait=wait) for n in names]
+        return [self.components.deployer.sync(n, wait=wait, force=force) for n in names]
+
+    def repo_set(self, name: str, *, wait: bool = True, **options: Any) -> SettingsOutcome:
+        """Change settings of a registered repo in place (options: see gitops.spec.make_changes).
+
+        A new URL, ref or DAG path is deployed through validation like a push; a new namespace
+        moves the DAGs atomically; other settings are stored without a deployment."""
+        from assistant.gitops.settings import change_settings
+        from assistant.gitops.spec import make_changes
+
+        changes = make_changes(**options)
+        outcome = change_settings(self.components.deployer, name, changes, wait=wait)
+        if outcome.moved_from:
+            from assistant.errors import AssistantError
+            from assistant.tools.dag_index import forget_repo
+
+            try:
+                forget_repo(self.components.knowledge, outcome.moved_from, name)
+            except AssistantError as exc:  # the move stands; only the index is behind
+                outcome.message += f"\nits old place is still in the code index: {exc.message}"
+        return outcome
 
     def repo_remove(self, name: str) -> Repo:
         repo = self.components.deployer.remove(name)

@@ -20,6 +20,8 @@ def _print_outcome(outcome: Any, as_json: bool) -> None:
         output.print_json(outcome)
         return
     click.echo(f"{outcome.repo}: {outcome.result} - {outcome.message}")
+    if outcome.policy and outcome.result != "unchanged":
+        click.echo(f"  policy: {outcome.policy}")
     for skipped in outcome.skipped:
         click.echo(f"  not published: {skipped.path} ({skipped.reason})")
     if outcome.dags:
@@ -48,6 +50,12 @@ def repo() -> None:
 @click.option("--credential", help="Stored credential for fetching (see `assistant cred set`).")
 @click.option("--webhook-credential", help="Stored credential holding this repo's webhook secret.")
 @click.option("--unpause", is_flag=True, help="Unpause the DAGs this repo brings.")
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Validation policy TOML for this repo (stored as a copy; default: the repo's .assistant/policy.toml).",
+)
 @click.option("--no-wait", is_flag=True, help="Do not wait for Airflow to show the DAGs.")
 @json_option
 @click.pass_context
@@ -67,9 +75,7 @@ def repo_list(ctx: click.Context, as_json: bool) -> None:
 
     repos = ctx.obj.assistant.repos()
     if as_json:
-        output.print_json(
-            [{**output.to_jsonable(r), "url": redact(r.url), "state": r.display_state} for r in repos]
-        )
+        output.print_json([_repo_json(r, redact(r.url)) for r in repos])
         return
     rows = [
         (
@@ -80,22 +86,79 @@ def repo_list(ctx: click.Context, as_json: bool) -> None:
             (r.deployed_commit or "-")[:10],
             (r.last_sync_at or "-")[:19].replace("T", " "),
             r.display_state,
+            _policy_cell(r),
             r.state_detail[:80],
         )
         for r in repos
     ]
-    headers = ["name", "url", "namespace", "ref", "deployed", "last sync", "state", "detail"]
+    headers = ["name", "url", "namespace", "ref", "deployed", "last sync", "state", "policy", "detail"]
     output.console().print(output.table(f"{len(repos)} repos", headers, rows))
+
+
+def _repo_json(repo: Any, url: str) -> dict[str, Any]:
+    data = {k: v for k, v in output.to_jsonable(repo).items() if k != "policy_toml"}
+    data.update(url=url, state=repo.display_state, policy_set=repo.policy_toml is not None)
+    return data
+
+
+def _policy_cell(repo: Any) -> str:
+    """The policy that validated the deployed release, and one set since that applies next."""
+    used = repo.policy_used or "-"
+    if repo.policy_toml is not None and used != "repo set":
+        return f"{used} (next: repo set)"
+    if repo.policy_toml is None and used == "repo set":
+        return f"{used} (next: the repo's file or default)"
+    return used
+
+
+@repo.command("set")
+@click.argument("name")
+@click.option("--url", help="New URL of the repository (same forms as `repo add`).")
+@click.option("--branch", help="Track this branch.")
+@click.option("--tag", help="Deploy this tag.")
+@click.option("--ref", help="Pin this commit sha.")
+@click.option("--path", "path", help="Folder of the DAGs inside the repo ('.' for the root).")
+@click.option("--namespace", type=NAMESPACE_CHOICE, help="Move the DAGs to this namespace.")
+@click.option("--credential", help="Stored credential for fetching.")
+@click.option("--no-credential", is_flag=True, help="Fetch without a credential.")
+@click.option("--webhook-credential", help="Stored credential holding the webhook secret.")
+@click.option("--no-webhook-credential", is_flag=True, help="Refuse webhooks for this repo.")
+@click.option("--unpause/--no-unpause", default=None, help="Unpause DAGs new in later deployments.")
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Validation policy TOML for this repo (stored as a copy).",
+)
+@click.option("--no-policy", is_flag=True, help="Drop the policy set for this repo.")
+@click.option("--no-wait", is_flag=True, help="Do not wait for Airflow to show the DAGs.")
+@json_option
+@click.pass_context
+def repo_set(ctx: click.Context, name: str, no_wait: bool, as_json: bool, **options: Any) -> None:
+    """Change settings of NAME in place; a new URL, ref or path is validated and deployed like a push."""
+    outcome = ctx.obj.assistant.repo_set(name, wait=not no_wait, **options)
+    if as_json:
+        output.print_json({**output.to_jsonable(outcome), "ok": outcome.ok})
+    else:
+        click.echo(outcome.message)
+        if outcome.deployment is not None:
+            _print_outcome(outcome.deployment, False)
+        if outcome.dags:
+            rows = [(d.dag_id, d.file, d.state, d.detail) for d in outcome.dags]
+            output.console().print(output.table(None, ["dag", "file", "state", ""], rows))
+    if not outcome.ok:
+        sys.exit(1)
 
 
 @repo.command("sync")
 @click.argument("name", required=False)
+@click.option("--force", is_flag=True, help="Validate and publish the newest commit even if it is deployed.")
 @click.option("--no-wait", is_flag=True, help="Do not wait for Airflow to show the DAGs.")
 @json_option
 @click.pass_context
-def repo_sync(ctx: click.Context, name: str | None, no_wait: bool, as_json: bool) -> None:
+def repo_sync(ctx: click.Context, name: str | None, force: bool, no_wait: bool, as_json: bool) -> None:
     """Deploy the newest commit of NAME (default: every repo)."""
-    outcomes = ctx.obj.assistant.repo_sync(name, wait=not no_wait)
+    outcomes = ctx.obj.assistant.repo_sync(name, wait=not no_wait, force=force)
     if as_json:
         output.print_json(outcomes)
     else:
@@ -132,13 +195,13 @@ def repo_history(ctx: click.Context, name: str, limit: int, as_json: bool) -> No
             d.commit_sha[:10],
             d.started_at[:19].replace("T", " "),
             d.result + (" (rollback)" * d.is_rollback),
+            d.policy or "-",
             d.summary[:100],
         )
         for d in found
     ]
-    output.console().print(
-        output.table(f"{name}: {len(found)} deployments", ["#", "commit", "at", "result", ""], rows)
-    )
+    headers = ["#", "commit", "at", "result", "policy", ""]
+    output.console().print(output.table(f"{name}: {len(found)} deployments", headers, rows))
 
 
 @repo.command("rollback")

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
-from assistant.gitops.models import NAMESPACES, DagStatus, Deployment, Repo, RepoSpec, SyncOutcome
+from assistant.gitops.models import (
+    NAMESPACES,
+    DagStatus,
+    Deployment,
+    Repo,
+    RepoSpec,
+    SettingsOutcome,
+    SyncOutcome,
+)
 
-__all__ = ["NAMESPACES", "DagStatus", "Deployment", "Repo", "RepoSpec", "SyncOutcome"]
+__all__ = ["NAMESPACES", "DagStatus", "Deployment", "Repo", "RepoSpec", "SettingsOutcome", "SyncOutcome"]

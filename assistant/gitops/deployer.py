@@ -16,10 +16,10 @@ from pathlib import Path
 from assistant.airflow.port import AirflowPort
 from assistant.config import Config
 from assistant.errors import AssistantError, GitError, UsageError, ValidationFailed
-from assistant.gitops import pickup, publish, release
+from assistant.gitops import pickup, policies, publish, release
 from assistant.gitops.git import GitRemote
 from assistant.gitops.locks import repo_lock
-from assistant.gitops.models import Repo, RepoSpec, SyncOutcome
+from assistant.gitops.models import NAMESPACES, Repo, RepoSpec, SyncOutcome
 from assistant.gitops.store import RepoStore
 from assistant.gitops.validator import Validator, blocking_messages, relative
 from assistant.notify import NotifierPort
@@ -33,6 +33,7 @@ class _Candidate:
     info: release.ReleaseInfo
     dag_files: dict[str, str]  # dag_id -> file relative to the release
     validation: dict[str, object]
+    policy: str = ""  # the policy it was validated with (see gitops.policies)
 
 
 class Deployer:
@@ -84,11 +85,11 @@ class Deployer:
         with repo_lock(self.locks_dir, spec.name):
             started = time.monotonic()
             try:
-                remote = self._remote(spec)
+                remote = self.remote_for(spec)
                 ref, _sha = remote.resolve(spec.ref_kind, spec.ref)
                 spec = RepoSpec(**{**spec.__dict__, "ref": ref})
                 commit = remote.fetch(self._cache(spec.name), spec.ref_kind, ref)
-                candidate = self._build_and_validate(spec, commit)
+                candidate = self._build_and_validate(spec, commit, self._choose_policy(spec, commit))
             except AssistantError:
                 self._forget_files(spec.name)
                 raise
@@ -98,30 +99,39 @@ class Deployer:
             return outcome
 
     def sync(self, name: str, *, wait: bool = True, force: bool = False) -> SyncOutcome:
-        """Deploy the newest commit of the tracked ref if it is not deployed yet."""
+        """Deploy the newest commit of the tracked ref if it is not deployed yet (``force``: again)."""
         with repo_lock(self.locks_dir, name):
-            started = time.monotonic()
-            repo = self.store.get(name)
-            self._reconcile(repo)
-            repo = self.store.get(name)
-            try:
-                remote = self._remote(repo.spec)
-                _ref, head = remote.resolve(repo.ref_kind, repo.ref)
-                if not force and head == repo.deployed_commit and self._published_commit(repo) == head:
-                    self.store.set_deployed(name, head, repo.state_detail)
-                    return SyncOutcome(name, "unchanged", head, f"{head[:10]} is already deployed")
-                commit = remote.fetch(self._cache(name), repo.ref_kind, repo.ref)
-            except GitError as exc:
-                return self._stale(repo, exc)
-            except AssistantError as exc:  # credentials
-                return self._stale(repo, exc)
-            try:
-                candidate = self._build_and_validate(repo.spec, commit)
-            except ValidationFailed as exc:
-                return self._failed(repo, commit, exc, started)
-            outcome = self._publish(repo.spec, candidate, previous=repo, is_rollback=False, wait=wait)
-            outcome.elapsed_s = time.monotonic() - started
-            return outcome
+            return self.sync_locked(name, wait=wait, force=force)
+
+    def sync_locked(self, name: str, *, wait: bool = True, force: bool = False) -> SyncOutcome:
+        """:meth:`sync` for a caller that already holds the repo's lock."""
+        started = time.monotonic()
+        repo = self.store.get(name)
+        self._reconcile(repo)
+        repo = self.store.get(name)
+        try:
+            remote = self.remote_for(repo.spec)
+            _ref, head = remote.resolve(repo.ref_kind, repo.ref)
+            if not force and head == repo.deployed_commit and self._is_published(repo, head):
+                self.store.set_deployed(name, head, repo.state_detail)
+                return SyncOutcome(
+                    name, "unchanged", head, f"{head[:10]} is already deployed", policy=repo.policy_used
+                )
+            commit = remote.fetch(self._cache(name), repo.ref_kind, repo.ref)
+        except GitError as exc:
+            return self._stale(repo, exc)
+        except AssistantError as exc:  # credentials
+            return self._stale(repo, exc)
+        policy_label = ""
+        try:
+            chosen = self._choose_policy(repo.spec, commit)
+            policy_label = chosen.label
+            candidate = self._build_and_validate(repo.spec, commit, chosen)
+        except ValidationFailed as exc:
+            return self._failed(repo, commit, exc, started, policy_label)
+        outcome = self._publish(repo.spec, candidate, previous=repo, is_rollback=False, wait=wait)
+        outcome.elapsed_s = time.monotonic() - started
+        return outcome
 
     def rollback(self, name: str, to: str | None = None, *, wait: bool = True) -> SyncOutcome:
         """Republish a recorded good release (default: the newest one before the deployed commit)."""
@@ -147,12 +157,15 @@ class Deployer:
             info = release.load_release(Path(target.release_dir)) if target.release_dir else None
             if info is not None and not release.verify_release(info) and target.validation is not None:
                 dag_files = {k: str(v) for k, v in (target.validation.get("dag_files") or {}).items()}
-                candidate = _Candidate(info, dag_files, dict(target.validation))
-            else:  # cleaned up: export and validate that commit again
-                commit = self._remote(repo.spec).fetch(
+                candidate = _Candidate(info, dag_files, dict(target.validation), target.policy)
+            else:  # cleaned up: export (from the folder it was deployed from) and validate it again
+                spec = repo.spec
+                if target.dag_path is not None:
+                    spec = RepoSpec(**{**spec.__dict__, "dag_path": target.dag_path})
+                commit = self.remote_for(spec).fetch(
                     self._cache(name), repo.ref_kind, repo.ref, sha=target.commit_sha
                 )
-                candidate = self._build_and_validate(repo.spec, commit)
+                candidate = self._build_and_validate(spec, commit, self._choose_policy(spec, commit))
             outcome = self._publish(repo.spec, candidate, previous=repo, is_rollback=True, wait=wait)
             outcome.elapsed_s = time.monotonic() - started
             return outcome
@@ -171,7 +184,10 @@ class Deployer:
 
     # -- steps --------------------------------------------------------------------------------
 
-    def _remote(self, spec: RepoSpec) -> GitRemote:
+    def airflow(self) -> AirflowPort:
+        return self._airflow()
+
+    def remote_for(self, spec: RepoSpec) -> GitRemote:
         credential = self.credentials.get(spec.credential) if spec.credential else None
         return GitRemote(spec.url, credential, retries=self.git_retries, known_hosts=self.known_hosts)
 
@@ -182,12 +198,16 @@ class Deployer:
         shutil.rmtree(self._cache(name), ignore_errors=True)
         shutil.rmtree(self.config.releases_dir / name, ignore_errors=True)
 
-    def _published_commit(self, repo: Repo) -> str | None:
+    def _is_published(self, repo: Repo, commit: str) -> bool:
+        """Is ``commit``, exported from the repo's current DAG path, the linked release?"""
         target = publish.published_target(self.dags_folder, repo.namespace, repo.name)
         info = release.load_release(target) if target else None
-        return info.commit if info else None
+        return info is not None and info.commit == commit and info.dag_path == repo.dag_path
 
-    def _build_and_validate(self, spec: RepoSpec, commit: str) -> _Candidate:
+    def _choose_policy(self, spec: RepoSpec, commit: str) -> policies.ChosenPolicy:
+        return policies.choose_policy(spec.policy_toml, self._cache(spec.name), commit)
+
+    def _build_and_validate(self, spec: RepoSpec, commit: str, chosen: policies.ChosenPolicy) -> _Candidate:
         info = release.build_release(
             self._cache(spec.name), self.config.releases_dir, spec.name, commit, spec.dag_path
         )
@@ -197,7 +217,7 @@ class Deployer:
                 f"no Python files under {where}", "check --path (the folder holding your DAGs)"
             )
         known = self.store.deployed_dag_files(exclude_repo=spec.name)
-        result = self.validator.validate(Path(info.path), known)
+        result = self.validator.validate(Path(info.path), known, policy=chosen.policy)
         dag_files = {dag_id: relative(path, Path(info.path)) for dag_id, path in result.dag_ids().items()}
         collisions = [
             f"{dag_id!r} in {spec.namespace}/{spec.name}/{file} is already deployed from {known[dag_id]}"
@@ -207,7 +227,7 @@ class Deployer:
         problems = collisions + [m for m in blocking_messages(result, Path(info.path)) if m not in collisions]
         if collisions or not result.ok:
             raise ValidationFailed(
-                f"{commit[:10]} did not pass validation: " + "; ".join(problems[:5]),
+                f"{commit[:10]} did not pass validation (policy: {chosen.label}): " + "; ".join(problems[:5]),
                 "fix the DAGs and push again; the last good release stays deployed",
             )
         if not dag_files:
@@ -216,7 +236,8 @@ class Deployer:
             )
         validation = dict(result.to_dict())
         validation["dag_files"] = dag_files
-        return _Candidate(info, dag_files, validation)
+        validation["policy"] = chosen.label
+        return _Candidate(info, dag_files, validation, chosen.label)
 
     def _publish(
         self, spec: RepoSpec, candidate: _Candidate, *, previous: Repo | None, is_rollback: bool, wait: bool
@@ -225,7 +246,12 @@ class Deployer:
         before = publish.published_target(self.dags_folder, spec.namespace, spec.name)
         old = release.load_release(before) if before else None
         deployment_id = self.store.start_deployment(
-            spec.name, info.commit, str(info.path), is_rollback=is_rollback
+            spec.name,
+            info.commit,
+            str(info.path),
+            is_rollback=is_rollback,
+            dag_path=info.dag_path,
+            policy=candidate.policy,
         )
         self.store.update_deployment(
             deployment_id,
@@ -251,7 +277,13 @@ class Deployer:
             self.config.releases_dir, spec.name, keep={Path(info.path), *([Path(before)] if before else [])}
         )
         outcome = SyncOutcome(
-            spec.name, "deployed", info.commit, summary, deployment_id, skipped=info.skipped
+            spec.name,
+            "deployed",
+            info.commit,
+            summary,
+            deployment_id,
+            skipped=info.skipped,
+            policy=candidate.policy,
         )
         if wait:
             changed = {f for f, digest in info.files.items() if old is None or old.files.get(f) != digest}
@@ -287,8 +319,12 @@ class Deployer:
                 return deployment.dag_ids
         return []
 
-    def _failed(self, repo: Repo, commit: str, exc: ValidationFailed, started: float) -> SyncOutcome:
-        deployment_id = self.store.start_deployment(repo.name, commit, None)
+    def _failed(
+        self, repo: Repo, commit: str, exc: ValidationFailed, started: float, policy: str = ""
+    ) -> SyncOutcome:
+        deployment_id = self.store.start_deployment(
+            repo.name, commit, None, dag_path=repo.dag_path, policy=policy
+        )
         self.store.update_deployment(deployment_id, "failed", exc.message)
         self.store.set_state(repo.name, "failing", exc.message, attempt_commit=commit)
         kept = f"; {repo.deployed_commit[:10]} stays deployed" if repo.deployed_commit else ""
@@ -300,6 +336,7 @@ class Deployer:
             exc.message + kept,
             deployment_id,
             elapsed_s=time.monotonic() - started,
+            policy=policy,
         )
 
     def _stale(self, repo: Repo, exc: AssistantError) -> SyncOutcome:
@@ -309,7 +346,9 @@ class Deployer:
         return SyncOutcome(repo.name, "stale", repo.deployed_commit, f"{exc.message}{kept}")
 
     def _reconcile(self, repo: Repo) -> None:
-        """Settle rows left 'publishing' by an interrupted process, from what the link points at."""
+        """Settle what an interrupted process left: a link still in the namespace the repo was
+        moving from, and rows left 'publishing' (from what the link points at)."""
+        self._adopt_stray_links(repo)
         linked = publish.published_target(self.dags_folder, repo.namespace, repo.name)
         for deployment in self.store.history(repo.name, limit=20):
             if deployment.result != "publishing":
@@ -325,3 +364,12 @@ class Deployer:
                 self.store.set_deployed(repo.name, deployment.commit_sha)
             else:
                 self.store.update_deployment(deployment.id, "interrupted", "interrupted before publishing")
+
+    def _adopt_stray_links(self, repo: Repo) -> None:
+        others = tuple(n for n in NAMESPACES if n != repo.namespace)
+        stray = publish.stray_links(self.dags_folder, repo.name, others, self.config.releases_dir)
+        for namespace in stray:
+            if publish.published_target(self.dags_folder, repo.namespace, repo.name) is None:
+                publish.move(self.dags_folder, namespace, repo.namespace, repo.name)
+            else:
+                publish.unpublish(self.dags_folder, namespace, repo.name)

@@ -23,6 +23,7 @@ class RepoSpec:
     credential: str | None = None
     webhook_credential: str | None = None
     unpause: bool = False
+    policy_toml: str | None = None  # a policy set for this repo (a copy of the file's TOML)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class Repo:
     stale_since: str | None
     last_attempt_commit: str | None
     created_at: str
+    policy_toml: str | None = None
+    policy_used: str = ""  # the policy that validated the deployed release (see gitops.policies)
 
     @property
     def spec(self) -> RepoSpec:
@@ -56,6 +59,7 @@ class Repo:
             self.credential,
             self.webhook_credential,
             self.unpause,
+            self.policy_toml,
         )
 
     @property
@@ -80,6 +84,8 @@ class Deployment:
     dag_ids: list[str]
     is_rollback: bool
     validation: dict[str, Any] | None = None
+    dag_path: str | None = None  # None: recorded before the DAG path was kept per deployment
+    policy: str = ""  # the policy that validated it ('' when unknown)
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,7 @@ class ReleaseInfo:
 
     path: Any  # pathlib.Path
     commit: str
+    dag_path: str = ""
     files: dict[str, str] = field(default_factory=dict)  # relative path -> sha256
     skipped: list[SkippedFile] = field(default_factory=list)
 
@@ -119,7 +126,24 @@ class SyncOutcome:
     skipped: list[SkippedFile] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
+    policy: str = ""  # the policy the release was validated with
 
     @property
     def ok(self) -> bool:
         return self.result in ("deployed", "unchanged")
+
+
+@dataclass
+class SettingsOutcome:
+    """What `repo set` changed, and the deployment it caused (None when only metadata changed)."""
+
+    repo: str
+    changed: dict[str, tuple[str, str]] = field(default_factory=dict)  # setting -> (before, after)
+    message: str = ""
+    moved_from: str | None = None  # the namespace the DAGs left, when the namespace changed
+    dags: list[DagStatus] = field(default_factory=list)  # after a move without a new release
+    deployment: SyncOutcome | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.deployment is None or self.deployment.ok

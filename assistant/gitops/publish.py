@@ -44,6 +44,37 @@ def publish(dags_folder: Path, namespace: str, repo: str, release_dir: Path) -> 
     _fsync_dir(link.parent)
 
 
+def move(dags_folder: Path, old_namespace: str, new_namespace: str, repo: str) -> bool:
+    """Move the repo's link to another namespace with one ``rename(2)``: its DAGs leave the old
+    folder and appear in the new one at the same instant. False when nothing was published."""
+    old = link_path(dags_folder, old_namespace, repo)
+    new = link_path(dags_folder, new_namespace, repo)
+    if not old.is_symlink():
+        return False
+    if new.exists() or new.is_symlink():
+        raise GitError(
+            f"{new} already exists in the DAGs folder",
+            f"move it out of the DAGs folder, or keep {repo} in {old_namespace}",
+        )
+    new.parent.mkdir(parents=True, exist_ok=True)
+    _ensure_ignore(new.parent)
+    os.rename(old, new)
+    _fsync_dir(new.parent)
+    _fsync_dir(old.parent)
+    return True
+
+
+def stray_links(dags_folder: Path, repo: str, namespaces: tuple[str, ...], releases_dir: Path) -> list[str]:
+    """Namespaces holding a link of ``repo`` into its releases (left by an interrupted move)."""
+    found = []
+    own = (releases_dir / repo).resolve()
+    for namespace in namespaces:
+        target = published_target(dags_folder, namespace, repo)
+        if target is not None and own in target.resolve().parents:
+            found.append(namespace)
+    return found
+
+
 def unpublish(dags_folder: Path, namespace: str, repo: str) -> bool:
     link = link_path(dags_folder, namespace, repo)
     if link.is_symlink():

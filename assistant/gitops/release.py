@@ -26,8 +26,11 @@ DEFAULT_MAX_FILE_BYTES = 1024 * 1024
 KEEP_RELEASES = 4
 
 
-def release_path(releases_dir: Path, repo: str, commit: str) -> Path:
-    return releases_dir / repo / commit[:16]
+def release_path(releases_dir: Path, repo: str, commit: str, dag_path: str = "") -> Path:
+    """One directory per (commit, DAG path): the same commit exported from another folder is
+    another release (releases made before the path was part of the name are still loaded)."""
+    path_key = hashlib.sha256(dag_path.strip("/").encode("utf-8")).hexdigest()[:8]
+    return releases_dir / repo / f"{commit[:16]}-{path_key}"
 
 
 def load_release(path: Path) -> ReleaseInfo | None:
@@ -36,7 +39,9 @@ def load_release(path: Path) -> ReleaseInfo | None:
     if not manifest.is_file():
         return None
     data = json.loads(manifest.read_text(encoding="utf-8"))
-    info = ReleaseInfo(path=path, commit=data["commit"], files=dict(data["files"]))
+    info = ReleaseInfo(
+        path=path, commit=data["commit"], dag_path=str(data.get("dag_path", "")), files=dict(data["files"])
+    )
     info.skipped = [SkippedFile(s["path"], s["reason"]) for s in data.get("skipped", [])]
     return info
 
@@ -60,16 +65,16 @@ def build_release(
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
 ) -> ReleaseInfo:
     """Export ``dag_path`` of ``commit`` into its release directory (reused when already complete)."""
-    final = release_path(releases_dir, repo, commit)
+    final = release_path(releases_dir, repo, commit, dag_path)
     existing = load_release(final)
-    if existing is not None and not verify_release(existing):
+    if existing is not None and existing.dag_path == dag_path.strip("/") and not verify_release(existing):
         return existing
     parent = final.parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = parent / f".tmp-{uuid.uuid4().hex[:12]}"
     tmp.mkdir()
-    info = ReleaseInfo(path=final, commit=commit)
     prefix = dag_path.strip("/")
+    info = ReleaseInfo(path=final, commit=commit, dag_path=prefix)
     try:
         with TreeReader(cache) as reader:
             entries = list(reader.entries(commit, prefix))

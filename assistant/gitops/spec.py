@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import Any
 
 from assistant.errors import UsageError
 from assistant.gitops.models import NAMESPACES, RepoSpec
@@ -23,21 +25,12 @@ def make_spec(
     credential: str | None = None,
     webhook_credential: str | None = None,
     unpause: bool = False,
+    policy_file: Path | None = None,
 ) -> RepoSpec:
     url = check_url(url)
     name = check_repo_name(name or default_name(url))
-    if namespace not in NAMESPACES:
-        raise UsageError(f"unknown namespace {namespace!r}", f"use one of {', '.join(NAMESPACES)}")
-    chosen = [(kind, value) for kind, value in (("branch", branch), ("tag", tag), ("sha", ref)) if value]
-    if len(chosen) > 1:
-        raise UsageError("give at most one of --branch, --tag and --ref", "a repo tracks one ref")
-    ref_kind, ref_value = chosen[0] if chosen else ("branch", "")
-    if ref_kind == "sha":
-        ref_value = ref_value.lower()
-        if not _SHA.match(ref_value):
-            raise UsageError(
-                f"--ref {ref_value!r} is not a full commit sha", "pass the 40-hex-digit commit id"
-            )
+    check_namespace(namespace)
+    ref_kind, ref_value = check_ref(branch, tag, ref) or ("branch", "")
     return RepoSpec(
         name=name,
         url=url,
@@ -48,7 +41,114 @@ def make_spec(
         credential=credential,
         webhook_credential=webhook_credential,
         unpause=unpause,
+        policy_toml=_policy_text(policy_file),
     )
+
+
+# The options of `repo set`, as the user types them (the hint of "nothing to change" lists them).
+SET_OPTIONS = (
+    "--url",
+    "--branch",
+    "--tag",
+    "--ref",
+    "--path",
+    "--namespace",
+    "--credential/--no-credential",
+    "--webhook-credential/--no-webhook-credential",
+    "--unpause/--no-unpause",
+    "--policy FILE/--no-policy",
+)
+
+
+def make_changes(
+    *,
+    url: str | None = None,
+    namespace: str | None = None,
+    branch: str | None = None,
+    tag: str | None = None,
+    ref: str | None = None,
+    path: str | None = None,
+    credential: str | None = None,
+    no_credential: bool = False,
+    webhook_credential: str | None = None,
+    no_webhook_credential: bool = False,
+    unpause: bool | None = None,
+    policy_file: Path | None = None,
+    no_policy: bool = False,
+) -> dict[str, Any]:
+    """The settings `repo set` was asked to change: RepoSpec field -> new value (checked)."""
+    changes: dict[str, Any] = {}
+    if url is not None:
+        changes["url"] = check_url(url)
+    if namespace is not None:
+        changes["namespace"] = check_namespace(namespace)
+    for flag, value in (("--branch", branch), ("--tag", tag), ("--ref", ref)):
+        if value is not None and not value.strip():
+            raise UsageError(f"{flag} needs a value", "give the branch, tag or commit sha to track")
+    chosen = check_ref(branch, tag, ref)
+    if chosen:
+        changes["ref_kind"], changes["ref"] = chosen
+    if path is not None:
+        changes["dag_path"] = check_dag_path(path)
+    changes.update(_either("credential", credential, no_credential))
+    changes.update(_either("webhook_credential", webhook_credential, no_webhook_credential))
+    if unpause is not None:
+        changes["unpause"] = unpause
+    if policy_file is not None and no_policy:
+        raise UsageError(
+            "give --policy FILE or --no-policy, not both", "--no-policy drops the policy set before"
+        )
+    if policy_file is not None:
+        changes["policy_toml"] = _policy_text(policy_file)
+    elif no_policy:
+        changes["policy_toml"] = None
+    if not changes:
+        raise UsageError("nothing to change", f"give at least one of {', '.join(SET_OPTIONS)}")
+    return changes
+
+
+def check_namespace(namespace: str) -> str:
+    if namespace not in NAMESPACES:
+        raise UsageError(f"unknown namespace {namespace!r}", f"use one of {', '.join(NAMESPACES)}")
+    return namespace
+
+
+def check_ref(branch: str | None, tag: str | None, ref: str | None) -> tuple[str, str] | None:
+    """(ref_kind, ref) of the one ref given, or None when none was."""
+    chosen = [(kind, value) for kind, value in (("branch", branch), ("tag", tag), ("sha", ref)) if value]
+    if len(chosen) > 1:
+        raise UsageError("give at most one of --branch, --tag and --ref", "a repo tracks one ref")
+    if not chosen:
+        return None
+    ref_kind, ref_value = chosen[0]
+    if ref_kind == "sha":
+        ref_value = ref_value.lower()
+        if not _SHA.match(ref_value):
+            raise UsageError(
+                f"--ref {ref_value!r} is not a full commit sha", "pass the 40-hex-digit commit id"
+            )
+    return ref_kind, ref_value.strip()
+
+
+def _either(field: str, value: str | None, clear: bool) -> dict[str, Any]:
+    flag = "--" + field.replace("_", "-")
+    if value is not None and clear:
+        raise UsageError(f"give {flag} NAME or --no-{flag[2:]}, not both", f"--no-{flag[2:]} removes it")
+    if clear:
+        return {field: None}
+    if value is not None:
+        if not value.strip():
+            raise UsageError(f"{flag} needs a credential name", "see `assistant cred list`")
+        return {field: value.strip()}
+    return {}
+
+
+def _policy_text(policy_file: Path | None) -> str | None:
+    if policy_file is None:
+        return None
+    from assistant.gitops.policies import read_policy_file
+
+    return read_policy_file(policy_file)
 
 
 def check_dag_path(path: str) -> str:

@@ -1,7 +1,8 @@
-"""Registered repos and their deployments in the state database (tables of 001_initial.sql)."""
+"""Registered repos and their deployments in the state database (001_initial.sql, 007_repo_settings.sql)."""
 
 from __future__ import annotations
 
+import difflib
 import json
 import sqlite3
 import threading
@@ -13,6 +14,24 @@ from assistant.errors import RepoNotFound
 from assistant.gitops.models import Deployment, Repo, RepoSpec
 
 _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+# Each repo with the policy that validated its deployed release.
+_REPOS = (
+    "SELECT repos.*, (SELECT d.policy FROM deployments d WHERE d.repo = repos.name "
+    "AND d.commit_sha = repos.deployed_commit AND d.result = 'deployed' ORDER BY d.id DESC LIMIT 1) "
+    "AS policy_used FROM repos"
+)
+# The settings `repo set` may change, as columns of the repos table.
+SETTINGS = (
+    "url",
+    "namespace",
+    "ref_kind",
+    "ref",
+    "dag_path",
+    "credential",
+    "webhook_credential",
+    "unpause",
+    "policy_toml",
+)
 
 
 class RepoStore:
@@ -43,7 +62,7 @@ class RepoStore:
         with self._tx() as db:
             db.execute(
                 "INSERT INTO repos (name, url, namespace, ref_kind, ref, dag_path, credential, webhook_credential, "
-                "unpause) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "unpause, policy_toml) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     spec.name,
                     spec.url,
@@ -54,16 +73,29 @@ class RepoStore:
                     spec.credential,
                     spec.webhook_credential,
                     int(spec.unpause),
+                    spec.policy_toml,
                 ),
             )
 
+    def update_settings(self, spec: RepoSpec) -> None:
+        """Store the settings of ``spec`` for the registered repo of that name (its state is kept)."""
+        values = [getattr(spec, column) for column in SETTINGS]
+        values[SETTINGS.index("unpause")] = int(spec.unpause)
+        assignments = ", ".join(f"{column} = ?" for column in SETTINGS)
+        with self._tx() as db:
+            db.execute(f"UPDATE repos SET {assignments} WHERE name = ?", (*values, spec.name))
+
     def get(self, name: str) -> Repo:
-        rows = self._all("SELECT * FROM repos WHERE name = ?", (name,))
+        rows = self._all(f"{_REPOS} WHERE name = ?", (name,))
         if not rows:
             known = [r.name for r in self.list()]
-            hint = (
-                f"registered: {', '.join(known)}" if known else "register one with `assistant repo add URL`"
-            )
+            close = difflib.get_close_matches(name, known, n=3, cutoff=0.6)
+            if close:
+                hint = f"did you mean {', '.join(close)}? (see `assistant repo list`)"
+            elif known:
+                hint = f"registered: {', '.join(known)}"
+            else:
+                hint = "register one with `assistant repo add URL`"
             raise RepoNotFound(f"no repository named {name!r}", hint)
         return _repo(rows[0])
 
@@ -71,7 +103,7 @@ class RepoStore:
         return bool(self._all("SELECT 1 FROM repos WHERE name = ?", (name,)))
 
     def list(self) -> list[Repo]:
-        return [_repo(r) for r in self._all("SELECT * FROM repos ORDER BY namespace, name")]
+        return [_repo(r) for r in self._all(f"{_REPOS} ORDER BY namespace, name")]
 
     def remove(self, name: str) -> None:
         with self._tx() as db:
@@ -100,12 +132,20 @@ class RepoStore:
     # -- deployments --------------------------------------------------------------------------
 
     def start_deployment(
-        self, repo: str, commit: str, release_dir: str | None, *, is_rollback: bool = False
+        self,
+        repo: str,
+        commit: str,
+        release_dir: str | None,
+        *,
+        is_rollback: bool = False,
+        dag_path: str | None = None,
+        policy: str = "",
     ) -> int:
         with self._tx() as db:
             cursor = db.execute(
-                "INSERT INTO deployments (repo, commit_sha, release_dir, is_rollback) VALUES (?, ?, ?, ?)",
-                (repo, commit, release_dir, int(is_rollback)),
+                "INSERT INTO deployments (repo, commit_sha, release_dir, is_rollback, dag_path, policy) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (repo, commit, release_dir, int(is_rollback), dag_path, policy),
             )
             return int(cursor.lastrowid or 0)
 
@@ -147,6 +187,15 @@ class RepoStore:
             (repo,),
         )
         return [_deployment(r) for r in rows]
+
+    def current_deployment(self, repo: Repo) -> Deployment | None:
+        """The deployment that published the repo's deployed commit."""
+        rows = self._all(
+            "SELECT * FROM deployments WHERE repo = ? AND commit_sha = ? AND result = 'deployed' "
+            "ORDER BY id DESC LIMIT 1",
+            (repo.name, repo.deployed_commit),
+        )
+        return _deployment(rows[0]) if rows else None
 
     def deployed_dag_files(self, exclude_repo: str) -> dict[str, str]:
         """dag_id -> '<repo>: file' for the DAGs currently deployed by every other repo."""
@@ -193,6 +242,8 @@ def _repo(row: sqlite3.Row) -> Repo:
         stale_since=row["stale_since"],
         last_attempt_commit=row["last_attempt_commit"],
         created_at=row["created_at"],
+        policy_toml=row["policy_toml"],
+        policy_used=row["policy_used"] or "",
     )
 
 
@@ -209,4 +260,6 @@ def _deployment(row: sqlite3.Row) -> Deployment:
         dag_ids=json.loads(row["dag_ids"] or "[]"),
         is_rollback=bool(row["is_rollback"]),
         validation=json.loads(row["validation_json"]) if row["validation_json"] else None,
+        dag_path=row["dag_path"],
+        policy=row["policy"],
     )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from assistant.config import Config
+    from assistant.validation.policy import Policy
 
 
 class ValidationResult(Protocol):
@@ -21,7 +22,9 @@ class ValidationResult(Protocol):
 
 
 class Validator(Protocol):
-    def validate(self, release_dir: Path, known_dag_ids: Mapping[str, str]) -> ValidationResult: ...
+    def validate(
+        self, release_dir: Path, known_dag_ids: Mapping[str, str], *, policy: Policy | None = None
+    ) -> ValidationResult: ...
 
 
 class PipelineValidator:
@@ -47,7 +50,10 @@ class PipelineValidator:
                 self._held.close()
                 self._held = None
 
-    def validate(self, release_dir: Path, known_dag_ids: Mapping[str, str]) -> ValidationResult:
+    def validate(
+        self, release_dir: Path, known_dag_ids: Mapping[str, str], *, policy: Policy | None = None
+    ) -> ValidationResult:
+        """``policy``: the repo's policy (None: the default one)."""
         paths = sorted(p for p in release_dir.rglob("*.py") if p.is_file())
         if not self._hold:
             from assistant.validation import validate_paths
@@ -55,15 +61,22 @@ class PipelineValidator:
             return validate_paths(
                 paths,
                 config=self._config,
+                policy=policy,
                 known_dag_ids=dict(known_dag_ids),
                 base_dir=release_dir,
                 run_tests=True,
             )
         from assistant.validation.pipeline import Validator as Pipeline
+        from assistant.validation.policy import Policy
 
+        wanted = policy or Policy()
         with self._lock:  # one batch at a time through the warm worker
             if self._held is None:
-                self._held = Pipeline(self._config)
+                self._held = Pipeline(self._config, wanted)
+            elif self._held.policy != wanted:
+                if self._held.policy.timeout_s != wanted.timeout_s:
+                    self._held.close()  # the worker is started again with the new time limit
+                self._held.policy = wanted
             return self._held.validate(
                 paths, known_dag_ids=dict(known_dag_ids), base_dir=release_dir, run_tests=True
             )

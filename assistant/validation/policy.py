@@ -82,22 +82,34 @@ class Policy:
 
 def load_policy(path: Path) -> Policy:
     """Read a policy TOML file; unknown keys and bad values are usage errors with a hint."""
-    import tomllib
-
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UsageError(
             f"policy file {path} does not exist", "pass an existing TOML file to --policy"
         ) from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(
             f"cannot read policy file {path}: {exc}", "fix the TOML syntax of the policy file"
         ) from None
+    return parse_policy(text, f"policy file {path}")
+
+
+def parse_policy(text: str, source: str = "the policy") -> Policy:
+    """A policy from TOML text; ``source`` names it in errors (e.g. 'policy file p.toml')."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"cannot read {source}: {exc}", "fix the TOML syntax of the policy file") from None
     known = {f.name: f for f in fields(Policy)}
     values: dict[str, Any] = {}
     for section in ("policy", "limits"):
-        for key, value in data.pop(section, {}).items():
+        entries = data.pop(section, {})
+        if not isinstance(entries, dict):
+            raise UsageError(f"[{section}] of {source} is not a table", f"write it as a [{section}] section")
+        for key, value in entries.items():
             if key not in known or key in {"severity", "unsuppressible"}:
                 raise UsageError(
                     f"unknown policy key {section}.{key}", f"known keys: {', '.join(sorted(known))}"
@@ -107,10 +119,14 @@ def load_policy(path: Path) -> Policy:
                 raise UsageError(
                     f"policy {key} = {value!r} is not a level", f"use one of {', '.join(LEVELS)}"
                 )
-            if isinstance(default, int | float) and not isinstance(value, int | float):
+            if isinstance(default, int | float) and (
+                isinstance(value, bool) or not isinstance(value, int | float)
+            ):
                 raise UsageError(f"policy {key} must be a number", f"for example {key} = {default}")
             values[key] = value
     severity = data.pop("severity", {})
+    if not isinstance(severity, dict):
+        raise UsageError(f"[severity] of {source} is not a table", "write it as a [severity] section")
     for rule, level in severity.items():
         if level not in LEVELS:
             raise UsageError(

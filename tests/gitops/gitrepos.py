@@ -15,6 +15,7 @@ import pytest
 from assistant.compose import Components
 from assistant.config import load_config
 from assistant.service import Assistant
+from assistant.validation.policy import Policy
 
 DAG_TEMPLATE = """from datetime import datetime
 
@@ -103,13 +104,19 @@ class _Report:
 
 
 class SyntaxAndIdValidator:
-    """A stand-in for the validation pipeline in unit tests (pure logic): syntax + literal dag ids."""
+    """A stand-in for the validation pipeline in unit tests (pure logic): syntax, literal dag ids,
+    and the policy's ``tags`` rule (a DAG file without ``tags=`` gets ``policy.tags`` at its level)."""
 
     def __init__(self) -> None:
         self.calls: list[Path] = []
+        self.policies: list[Policy | None] = []
 
-    def validate(self, release_dir: Path, known_dag_ids: Mapping[str, str]) -> _Report:
+    def validate(
+        self, release_dir: Path, known_dag_ids: Mapping[str, str], *, policy: Policy | None = None
+    ) -> _Report:
         self.calls.append(release_dir)
+        self.policies.append(policy)
+        tags_level = (policy or Policy()).tags
         report = _Report()
         for path in sorted(release_dir.rglob("*.py")):
             entry: dict[str, Any] = {"path": str(path), "ok": True, "dag_ids": [], "findings": []}
@@ -129,6 +136,11 @@ class SyntaxAndIdValidator:
                     and isinstance(node.value, ast.Constant)
                 ):
                     entry["dag_ids"].append(str(node.value.value))
+            if entry["dag_ids"] and "tags=" not in path.read_text() and tags_level != "off":
+                entry["ok"] = tags_level != "block"
+                entry["findings"].append(
+                    {"rule": "policy.tags", "severity": tags_level, "line": None, "message": "no tags"}
+                )
             report.files.append(entry)
         return report
 

@@ -42,3 +42,29 @@ def test_garbage_file_is_a_state_error(tmp_path: Path) -> None:
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(StateError):
         open_state(path)
+
+
+def test_repo_settings_migration_keeps_existing_repos(tmp_path: Path) -> None:
+    """A database from before 007 (repos and deployments in it) opens with the new columns empty."""
+    from assistant.gitops.store import RepoStore
+    from assistant.state.db import _statements
+
+    path = tmp_path / "state.db"
+    raw = sqlite3.connect(path)
+    for number, script in migrations():
+        if number < 7:
+            for statement in _statements(script.read_text()):
+                raw.execute(statement)
+    raw.execute("PRAGMA user_version = 6")
+    raw.execute("INSERT INTO repos (name, url, namespace, ref) VALUES ('r', 'file:///x', 'company', 'main')")
+    raw.execute(
+        "INSERT INTO deployments (repo, commit_sha, result, dag_ids) VALUES ('r', 'abc', 'deployed', '[\"d\"]')"
+    )
+    raw.execute("UPDATE repos SET deployed_commit = 'abc'")
+    raw.commit()
+    raw.close()
+    store = RepoStore(open_state(path))
+    [repo] = store.list()
+    assert (repo.name, repo.namespace, repo.policy_toml, repo.policy_used) == ("r", "company", None, "")
+    [deployment] = store.history("r")
+    assert (deployment.dag_path, deployment.policy, deployment.dag_ids) == (None, "", ["d"])
