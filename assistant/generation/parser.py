@@ -17,7 +17,7 @@ from assistant.generation.kinds import classify, params_for, quoted
 from assistant.generation.phrasing import plain_description
 from assistant.generation.schedules import extract_schedule
 from assistant.generation.spec import DagSpec, TaskSpec, check_spec
-from assistant.generation.steps import OTHERWISE, STOP_WORDS, VERBS, split_steps
+from assistant.generation.steps import OTHERWISE, STOP_WORDS, VERBS, is_verb, split_steps
 
 _NAME = re.compile(r"\b(?:called|named|dag\s+id|dag_id)\s*[:=]?\s*[`'\"]?([A-Za-z][\w-]{2,62})[`'\"]?", re.I)
 RESERVED_NAMES = frozenset(
@@ -54,6 +54,8 @@ _TRAILING = frozenset(
 
 def identifier(text: str, *, limit: int = 40, max_words: int = 4, fallback: str = "step") -> str:
     words = _words(re.split(r"\s+(?:with|using|via)\s+", text, maxsplit=1)[0])
+    if words and words[0] not in VERBS and is_verb(words[0]):  # "pulls the orders" -> pull_orders
+        words[0] = words[0][:-2] if words[0][:-2] in VERBS else words[0][:-1]
     picked: list[str] = []
     for word in words:
         if len(picked) == max_words or len("_".join([*picked, word])) > limit:
