@@ -15,7 +15,8 @@ _DB_TARGET = r"\binto\s+(?:the\s+|our\s+|a\s+)?(?:\w+\s+)?(?:postgres\w*|mysql|w
 
 # "reload it from staging.products": a data verb and a schema.table name (not a file name).
 _TABLE_TARGET = (
-    r"\b(?:load|reload|insert|upsert|merge|refresh|update|append|write|copy|sync)\w*\b[^,;]*?\b(?:from|into|to)\s+"
+    r"\b(?:load|reload|insert|upsert|merge|refresh|update|append|write|copy|sync|save|store|persist|aggregat)\w*\b"
+    r"[^,;]*?\b(?:from|into|to)\s+"
     r"(?:the\s+)?(?:table\s+)?[a-z_][a-z0-9_]*\.(?!(?:csv|json|parquet|txt|xml|gz|zip|py|sh|sql|pdf|log|tsv|avro|ya?ml"
     r"|md|html|com|org|net|io)\b)[a-z_][a-z0-9_]*\b(?!\.\w)"
 )
@@ -45,7 +46,9 @@ KIND_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("branch", re.compile(
         r"^\s*(?:if|unless|whether)\b|^\s*branch\b|\bbranch(?:es|ing)?\s+(?:on|by|based|depending|according)\b"
         r"|\bdepending\s+on\b|\bchoose\s+between\b|^\s*(?:check|see|test|decide)\s+(?:if|whether)\b")),
-    ("slack", re.compile(r"\bslack\b|\b(?:post|send|notify|tell|message|ping|alert|announce)\w*\b[^,;]*\s#[a-z0-9][\w-]*")),
+    ("slack", re.compile(
+        r"\bslack\b|\b(?:post|send|notify|tell|message|ping|alert|announce)\w*\b[^,;]*\s#[a-z0-9][\w-]*"
+        r"|\b(?:in|to|on|into)\s+#[a-z][\w-]*")),
     ("email", re.compile(r"\be-?mails?\b|\bmail\b|\bsmtp\b|\bnewsletter\b|[\w.+-]+@[\w-]+\.[\w.]+")),
     ("kubernetes", re.compile(r"\bkubernetes\b|\bk8s\b|\bpods?\b|\bcontainer\w*\b|\bgke\b|\beks\b")),
     ("http", re.compile(r"\b(?:post|get|put|patch|call|hit|invoke|trigger\w*|request)\b[^,;]*?\burl\b")),
@@ -58,12 +61,12 @@ KIND_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\bwarehouse\b|\bdatabase\b|\bdb\b|\btables?\b|\bvacuum\b|\bmaterialized\s+views?\b"
         r"|\bstored\s+procedure\b|\bsqlite\b|\bmssql\b|\bselect\s+.+\s+from\b")),
     ("http", re.compile(
-        r"\bapis?\b|\bhttps?\b|https?://|\bendpoints?\b|\bwebhooks?\b|\burls?\b|\brest\b|\bping\w*\b"
+        r"(?<![\w-])apis?(?![\w-])|\bhttps?\b|https?://|\bendpoints?\b|\bwebhooks?\b|\burls?\b|\brest\b|\bping\w*\b"
         r"|\bhealth\s*-?checks?\b|\bweb\s*service\b|\bpagerduty\b|\bopsgenie\b")),
     ("email", re.compile(r"\b(?:notify|alert)\b(?!.*\bslack\b)")),
     ("python", re.compile(r"\b(?:in|with|using|via)\s+(?:plain\s+)?(?:python|pyhton|pandas|numpy|polars)\b")),
     ("bash", re.compile(
-        r"\bscripts?\b|\bbash\b|\bshell\b|\bcommands?\b|\bdeploy\w*\b|\bbuild\b(?!\s+(?:the\s+|a\s+|an\s+)?(?:[\w-]+\s+)?"
+        r"\bscripts?\b|\bbash\b|\bshell\b|\bcommands?\b|\bdeploy\w*\b|\bbuild\b(?!\s+(?:the\s+|a\s+|an\s+)?(?:[\w-]+\s+){0,2}"
         r"(?:segments?|features?|reports?|summar\w+|datasets?|models?|aggregates?|tables?|views?|cohorts?|audiences?"
         r"|embeddings?|indexes|metrics|dashboards?|profiles?|scores?)\b)|\bcompile\b|\brestart\w*\b"
         r"|\bdocker\b|\bgzip\b|\bgunzip\b|\btar\b|\bregistry\b|\bgit\b|\bdbt\b|\bmake\b|\brsync\b|\bcli\b|\bterraform\b|\bansible\b|\bhelm\b|\bspark-submit\b|\.sh\b")),
@@ -128,15 +131,15 @@ def classify(step: str) -> str:
     """The task kind of one step. An aside in parentheses ("(z-score on API call counts)") explains
     the step; only a URL or a command in it counts, and only when the rest names no kind."""
     asides = re.findall(r"\([^()]*\)", step)
-    kind = _classify(re.sub(r"\([^()]*\)", " ", step))
-    if kind == "python" and any("`" in aside or "://" in aside for aside in asides):
-        return _classify(step)
+    command = next((c for c in re.findall(r"`([^`]+)`", step) if looks_like_command(c)), None)
+    kind = _classify(re.sub(r"\([^()]*\)", " ", step), command)
+    if kind == "python" and any("://" in aside for aside in asides):
+        return _classify(step, command)
     return kind
 
 
-def _classify(step: str) -> str:
+def _classify(step: str, command: str | None) -> str:
     text = _URL.sub(" url ", step.lower().replace("`", ""))  # "https://user@host" is no e-mail address
-    command = next((c for c in re.findall(r"`([^`]+)`", step) if looks_like_command(c)), None)
     for kind, pattern in KIND_RULES:
         if command and kind not in _COMMAND_FIRST:
             # A command in backticks is run as it is: SQL on a database, anything else in bash.

@@ -19,7 +19,11 @@ from assistant.generation.schedules import extract_schedule
 from assistant.generation.spec import DagSpec, TaskSpec, check_spec
 from assistant.generation.steps import OTHERWISE, STOP_WORDS, VERBS, is_verb, split_steps
 
-_NAME = re.compile(r"\b(?:called|named|dag\s+id|dag_id)\s*[:=]?\s*[`'\"]?([A-Za-z][\w-]{2,62})[`'\"]?", re.I)
+_NAME = re.compile(
+    r"\b(?:called|named|call\s+it|name\s*:|dag\s+id|dag_id)\s*[:=]?\s*[`'\"]?([A-Za-z][\w-]{2,62})[`'\"]?"
+    r"|\bdag\s+[`'\"]([A-Za-z][\w-]{2,62})[`'\"]",
+    re.I,
+)
 RESERVED_NAMES = frozenset(
     {
         "dag",
@@ -83,7 +87,7 @@ def _unique(name: str, taken: set[str]) -> str:
 def _dag_id(description: str, tasks: list[TaskSpec]) -> str:
     named = _NAME.search(description)
     if named:
-        return re.sub(r"[^a-z0-9_]", "_", named.group(1).lower()).strip("_")[:63]
+        return re.sub(r"[^a-z0-9_]", "_", (named.group(1) or named.group(2)).lower()).strip("_")[:63]
     skip = {"wait", "for", "if", "is", "step"}
     # Named after its first real work (not a sensor, a pause or a decision) and where it ends.
     work = [t for t in tasks if t.kind not in {"wait", "file_sensor", "dag_sensor", "branch"}] or tasks

@@ -12,10 +12,12 @@ import re
 _LINE_ITEM = re.compile(r"(?m)^[ \t]*(?:[-*•]|\(?\d{1,2}[.)])[ \t]+")
 _GREETING = re.compile(r"(?i)^\s*(?:hey|hi|hello|yo|ok|okay)\b[\s,!.]*")
 _REQUEST = re.compile(
-    r"(?i)^\s*(?:(?:can|could|would|will)\s+(?:you|u)\s+(?:please\s+|pls\s+)?|please\s+|pls\s+"
-    r"|i\s+(?:need|want|would\s+like|'d\s+like)\s+(?:you\s+to\s+)?|we\s+need\s+|let's\s+)"
+    r"(?i)^\s*(?:as\s+(?:a|an|the)\s+[\w\s-]{1,40}?,?\s+(?=i\b|we\b))?(?:for\s+[^,.:;]{1,60}?,?\s+(?=i\b|we\b))?"
+    r"(?:(?:can|could|would|will)\s+(?:you|u)\s+(?:please\s+|pls\s+)?|please\s+|pls\s+"
+    r"|(?:i|we)(?:\s+(?:need|want|would\s+like)|\s*'d\s+like)\s+(?:you\s+to\s+)?|let's\s+)"
     r"(?:(?:set\s+up|setup|make|create|build|write|generate|add|give\s+me)\s+)?(?:me\s+|us\s+)?"
-    r"(?:a\s+|an\s+|one\s+)?(?:new\s+)?(?:airflow\s+)?(?:dag|pipeline|workflow|job)?\s*(?:that|which|to|:)?\s*"
+    r"(?:a\s+|an\s+|one\s+)?(?:new\s+)?(?P<when>(?:nightly|daily|hourly|weekly|monthly)\s+)?(?:airflow\s+)?"
+    r"(?:dag|pipeline|workflow|job|something)?\s*(?:\([^()]*\)\s*)?(?:that|which|to|:)?\s*,?\s*"
 )
 _PLEASANTRIES = re.compile(
     r"(?i)\b(?:would\s+be\s+(?:great|nice|awesome|perfect|ideal)|if\s+possible|if\s+you\s+can|thanks|thank\s+you"
@@ -53,7 +55,7 @@ def _when_of(purpose: re.Match[str]) -> str:
 # "We retrain the churn model every Sunday.", "Here's what I need.", "Claims pipeline.": a first
 # sentence that sums the workflow up, when sentences with the steps follow.
 _SUMMARY = re.compile(
-    r"(?i)^(?:(?:here's|here\s+is|this\s+is)\b[^.!?]*|we\s+(?!want\b|need\b|would\b)[a-z]+\b[^.!?]*"
+    r"(?i)^(?:(?:here's|here\s+is|this\s+is)\b(?:[^.!?]|\.(?=\S))*|we\s+(?!want\b|need\b|would\b|'d\b)[a-z]+\b(?:[^.!?]|\.(?=\S))*"
     r"|(?:[a-z][\w-]*\s+){0,2}(?:pipeline|workflow|dag|job|process|flow|scan|sync|report|backup|cleanup|rollup)"
     r"(?:\s*[,(][^.!?]*)?)[.!]\s+(?=\S)"
 )
@@ -74,11 +76,15 @@ def plain_description(description: str) -> str:
     """The description as one line of steps, without what only a person reading it needs."""
     # Items on lines of their own; on one line, "1) ... 2) ..." is left to the step splitter.
     text = _LINE_ITEM.sub("; ", description) if "\n" in description.strip() else description
+    text = re.sub(r"^\s*[-*•]\s+", "", text)  # a single item
     text = " ".join(text.split()).lstrip("; ")
     text = _GREETING.sub("", text)
     request = _REQUEST.match(text)
     if request and request.group(0).strip():
-        text = text[request.end() :]
+        # "a nightly DAG that ...": the request goes, when it should run stays
+        when = request.group("when") or ""
+        aside = re.search(r"\([^()]*\)", request.group(0))  # "(call it policy_sync)"
+        text = when + (aside.group(0) + " " if aside else "") + text[request.end() :]
     text = _STARTING.sub("", text)
     text = _PLEASANTRIES.sub("", text)
     text = _TYPO.sub(lambda m: _TYPOS[m.group(0).lower()], text)

@@ -194,8 +194,8 @@ def extract_schedule(text: str) -> tuple[str | None, str, str | None]:
 
 
 _BARE_TIME = re.compile(
-    rf"(?i)\b((?:every\s+|on\s+)?(?:day|night|weekdays?|weekends?|{_DAY}))\s+"
-    r"(\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\d{1,2}:\d{2})(?!\w|:\d)"
+    rf"(?i)\b((?:every\s+|on\s+)?(?:day|night|nightly|daily|weekdays?|weekends?|{_DAY}))\s+\(?"
+    r"(\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\d{1,2}:\d{2})(?!\w|:\d)\)?"
 )
 _CRON_OF_PRESET = {
     "@hourly": "0 * * * *",
@@ -261,6 +261,7 @@ def _extract_one(text: str) -> tuple[str | None, str, str | None]:
     remaining = re.sub(r"\s{2,}", " ", remaining)
     remaining = re.sub(r"^\s*[,;:]\s*|\s*[,;:]\s*$", "", remaining)
     remaining = re.sub(r"\s+([,;.:])", r"\1", remaining)
+    remaining = re.sub(r"([,;:])(?:\s*[,;])+", r"\1", remaining)  # "name:, GET" -> "name: GET"
     return schedule, remaining, text[start : match.end()].strip()
 
 

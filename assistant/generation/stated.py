@@ -20,10 +20,10 @@ from assistant.generation.doc_conventions import connection_key_of, parse_minute
 _WORDS = {"no": 0, "zero": 0, "one": 1, "once": 1, "two": 2, "twice": 2, "three": 3, "thrice": 3,
           "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}  # fmt: skip
 _NUMBER = r"(\d{1,2}|no|zero|one|two|three|four|five|six|seven|eight|nine|ten)"
-_JOINERS = r"(?:,|;|\band\b|\bwith\b|\busing\b|\buse\b|\bvia\b)"
+_JOINERS = r"(?:,|;|\band\b|\bwith\b|\busing\b|\buse\b|\bvia\b|\bset\b)"
 # Anywhere ("N retries" needs no more); at the start of a clause (the other settings).
 _LEAD = rf"(?:{_JOINERS}\s*)*(?:\b(?:the|a|an)\s+)?"
-_START = rf"(?:^|(?<=\()|{_JOINERS})(?:\s*{_JOINERS})*\s*(?:\b(?:the|a|an)\s+)?"
+_START = rf"(?:^|(?<=\()|(?<=[.!?]\s)|{_JOINERS})(?:\s*{_JOINERS})*\s*(?:\b(?:the|a|an)\s+)?"
 _END = r"(?=\s*(?:[,;)]|[.:](?:\s|$)|$|\band\b|\bthen\b|\bwith\b))"
 _UNIT = r"(?:hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s|days?|d)(?![a-z])"
 _DURATION = rf"(\d+(?:\.\d+)?[\s-]*{_UNIT}(?:\s*(?:and\s+)?\d+(?:\.\d+)?[\s-]*{_UNIT})*)"
@@ -40,6 +40,9 @@ _RETRIES = (
         re.I,
     ),
     re.compile(rf"{_LEAD}\bretry\s+(?:it\s+)?(once|twice|thrice){_END}", re.I),
+    re.compile(
+        rf"{_START}\bretr(?:y|ies)\s+(?:to\s+)?{_NUMBER}{_END}", re.I
+    ),  # "retries 3", "set retries to 2"
 )
 _TIMEOUT = (
     re.compile(
@@ -48,7 +51,7 @@ _TIMEOUT = (
     re.compile(rf"{_START}{_DURATION}[ -]?(?:long\s+)?(?:execution[ _])?time[ -]?out\b", re.I),
 )
 _OWNER = re.compile(
-    rf"{_START}(?:(?:dag\s+)?owner(?:\s+is\s+|\s*[:=]\s*)|(?<!the\s)(?:dag\s+)?owner\s+|owned\s+by\s+)"
+    rf"{_START}(?:(?:dag\s+)?owner(?:\s+is\s+|\s+to\s+|\s*[:=]\s*)|(?<!the\s)(?:dag\s+)?owner\s+|owned\s+by\s+)"
     rf"{_QUOTE}{_NOT_A_NAME}({_NAME}){_QUOTE}{_END}",
     re.I,
 )
@@ -121,7 +124,9 @@ def _clause_before(match: re.Match[str]) -> str:
 def _tidy(text: str) -> str:
     """The description once settings phrases are cut out: no empty brackets or doubled commas."""
     text = re.sub(r"\(\s*[,;]?\s*\)", " ", text)
-    text = re.sub(r"\s*([,;])(?:\s*[,;])+", r"\1", text)
-    text = re.sub(r"\s+([,;.])", r"\1", text)
+    text = re.sub(r"[ \t]*([,;])(?:[ \t]*[,;])+", r"\1", text)
+    text = re.sub(r"[ \t]+([,;.])", r"\1", text)
     text = re.sub(r"(?:\s*(?:,|;|\band\b|\bwith\b|\bthen\b))+\s*$", "", text.strip())
-    return " ".join(text.split()).lstrip(" ,;:").rstrip(" ,;") or text
+    # Lines stay lines: a list of steps, one a line, is read as such by the parser.
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    return "\n".join(line for line in lines if line).lstrip(" ,;:").rstrip(" ,;") or text

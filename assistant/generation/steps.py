@@ -21,7 +21,7 @@ _VERB_TEXT = """deploy back backup upload download copy move sync send post noti
     sense watch store save dump truncate drop warm flush resize convert encrypt decrypt zip unzip slack page
     then finally also mirror replicate enrich score retrain evaluate predict upsert append rollup roll apply
     transfer stage ingest land collect gather prune expire cleanup let inform recompute reload classify
-    detect"""
+    detect promote demote geocode transcode transcribe decode encode score"""
 VERBS = frozenset(_VERB_TEXT.split())
 
 
@@ -53,7 +53,7 @@ _SPLIT = re.compile(
 # "1) wait ... 2) load ...", "1. wait ... 2. load ...": item markers, once a list has a first and a second.
 _LIST_MARKER = re.compile(r"(?:^|\s)\(?(\d{1,2})[.)]\s+")
 # "Nightly feature pipeline: wait for ...": a title before a colon, when it has no verb of its own.
-_TITLE = re.compile(r"^([^:`\"/]{1,60}):\s+(?=\S)")
+_TITLE = re.compile(r"^([^:\"/]{1,60}):\s+(?=\S)")
 _AND = re.compile(r"\s+(?:and|&)\s+(?:also\s+)?(?=(\w+))", re.IGNORECASE)
 _AFTER = re.compile(r"^(.+?)\s+(?:after|once|when|as\s+soon\s+as)\s+(.+)$", re.IGNORECASE)
 _LEAD_CONDITION = re.compile(r"^(?:after|once|when|as\s+soon\s+as)\s+(.+)$", re.IGNORECASE)
@@ -131,7 +131,10 @@ def _one_step(first: str, second: str) -> bool:
     # "gzip the folder and move it to /archive with a shell command": the tool named at the end
     # is the only cue to the kind of both halves, so they are one step done with that tool.
     instrument = _INSTRUMENT.search(second)
-    if instrument is None or classify(second[: instrument.start()]) != "python":
+    if instrument is None:
+        # "query the swipes and aggregate them into attendance.hourly": one SQL statement
+        return classify(first) == "sql" and classify(second) == "sql"
+    if classify(second[: instrument.start()]) != "python":
         return False
     return classify(first) in ("python", classify(second))
 
@@ -286,5 +289,19 @@ def _meaningful(step: str) -> bool:
         "schedule",
         "anything",
         "everything",
+        "start",
+        "check",
+        "trigger",
+        "by",
+        "hand",
+        "needed",
+        "only",
+        "no",
+        "ll",
+        "will",
+        "usually",
+        "around",
+        "again",
+        "please",
     }
     return bool(words) and not all(w in filler for w in words)

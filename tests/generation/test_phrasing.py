@@ -34,3 +34,28 @@ def test_items_on_lines_of_their_own_are_steps_and_inline_numbers_are_left_alone
     )
     inline = "1) scan the image 2) email x@y.z"
     assert plain_description(inline) == inline
+
+
+@pytest.mark.parametrize(
+    ("said", "plain"),
+    [
+        (
+            "As a data engineer I need a nightly DAG (call it claims_sync) that pulls new claims from the API",
+            "nightly (call it claims_sync) pulls new claims from the API",
+        ),
+        (
+            "I'd like a pipeline that runs `dbt run` and then `dbt test`.",
+            "runs `dbt run` and then `dbt test`.",
+        ),
+        (
+            "For the DOT dashboard we need something that, every weekday at 6am, downloads the feed",
+            "every weekday at 6am, downloads the feed",
+        ),
+        (
+            "- `grid_watch`: every 10 minutes, GET https://grid.example.org/f",
+            "`grid_watch`: every 10 minutes, GET https://grid.example.org/f",
+        ),
+    ],
+)
+def test_requests_keep_when_and_the_name(said: str, plain: str) -> None:
+    assert plain_description(said) == plain

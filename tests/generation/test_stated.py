@@ -109,3 +109,21 @@ def test_a_setting_leaves_the_step_it_qualifies_whole(
     assert [(t.task_id, t.kind) for t in parse_description(rest).tasks] == steps
     for name, value in settings.items():
         assert getattr(stated, name) == value
+
+
+def test_settings_in_a_sentence_of_their_own() -> None:
+    found, rest = stated_settings("merge them into insurance.claims_fact. Owner: data-eng, retries: 3.")
+    assert (found.owner, found.retries) == ("data-eng", 3)
+    assert "Owner" not in rest and "retries" not in rest
+    found, rest = stated_settings(
+        "write them to features.user_daily. Set retries to 2 and owner to ds-platform."
+    )
+    assert (found.owner, found.retries) == ("ds-platform", 2)
+    assert "Set" not in rest
+
+
+def test_lines_of_a_list_stay_lines() -> None:
+    _found, rest = stated_settings(
+        "Attribution, 3 retries per task:\n- wait for the a_b DAG\n- load it into t.x"
+    )
+    assert rest.splitlines()[1:] == ["- wait for the a_b DAG", "- load it into t.x"]

@@ -165,3 +165,47 @@ def test_a_heading_that_sums_up_the_steps_after_its_colon() -> None:
         "wait",
         "bash",
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "wait for the solar_ingest pipeline to finish, then drop the results in #solar-ops",
+            ["dag_sensor", "slack"],
+        ),
+        (
+            "Build the docker image for the ticketing-api (`docker build -t t:latest .`), then email a@b.io",
+            ["bash", "email"],
+        ),
+        (
+            "query sales.bookings for yesterday => build a PDF revenue report => email it to cfo@x.com",
+            ["sql", "python", "email"],
+        ),
+        (
+            "transcribe it in python, then save the transcript metadata to media.podcast_transcripts",
+            ["python", "sql"],
+        ),
+        (
+            "It queries attendance.raw_swipes and aggregates into attendance.hourly. Then it calls https://d.k12.us/api/refresh",
+            ["sql", "http"],
+        ),
+        (
+            "call POST https://p.example.com/exports, then flatten the JSON into rows. Manual trigger only.",
+            ["http", "python"],
+        ),
+        ("refresh the extract via their REST api? no schedule needed, we'll trigger it by hand", ["http"]),
+    ],
+)
+def test_round_five_phrasings(text: str, expected: list[str]) -> None:
+    assert kinds(text) == expected
+
+
+def test_the_dag_is_named_by_name_or_by_a_quoted_id() -> None:
+    assert (
+        parse_description("Name: podcast_ingest\n- watch for /m/in/e.mp3\n- upload it to s3://p/").dag_id
+        == "podcast_ingest"
+    )
+    spec = parse_description("AC: DAG `edu_rollup` runs hourly. It queries attendance.raw for the last hour.")
+    assert spec.dag_id == "edu_rollup"
+    assert [t.kind for t in spec.tasks] == ["sql"]
