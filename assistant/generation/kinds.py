@@ -15,8 +15,8 @@ _DB_TARGET = r"\binto\s+(?:the\s+|our\s+|a\s+)?(?:\w+\s+)?(?:postgres\w*|mysql|w
 
 # "reload it from staging.products": a data verb and a schema.table name (not a file name).
 _TABLE_TARGET = (
-    r"\b(?:load|reload|insert|upsert|merge|refresh|update|append|write|copy|sync|save|store|persist|aggregat)\w*\b"
-    r"[^,;]*?\b(?:from|into|to)\s+"
+    r"(?:\b(?:load|reload|insert|upsert|merge|refresh|update|append|write|copy|sync|save|store|persist|aggregat|pull"
+    r"|fetch|read|select|query|extract|results?)\w*\b[^,;]*?)?\b(?:from|into|to|in)\s+"
     r"(?:the\s+)?(?:table\s+)?[a-z_][a-z0-9_]*\.(?!(?:csv|json|parquet|txt|xml|gz|zip|py|sh|sql|pdf|log|tsv|avro|ya?ml"
     r"|md|html|com|org|net|io)\b)[a-z_][a-z0-9_]*\b(?!\.\w)"
 )
@@ -26,7 +26,8 @@ KIND_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"\b(?:dag|pipeline|workflow)\s+[`'\"]?[a-z][\w.-]*[`'\"]?\s+(?:has\s+|to\s+)?(?:finish|complete|succeed|is\s+done|ran|run)"
         r"|[`'\"]?\b[a-z][a-z0-9]*_[\w.-]*[`'\"]?\s+(?:dag|pipeline|workflow)\s+(?:has\s+|is\s+)?(?:finish|complete|succeed|done|ran)"
         r"|\bwait\w*\s+(?:for|on|until)\s+(?:the\s+)?(?:upstream\s+)?(?:dag|pipeline|workflow)\b"
-        r"|\bwait\w*\s+(?:for|on|until)\s+(?:the\s+)?[`'\"]?[a-z][\w.-]*[`'\"]?\s+(?:dag|pipeline|workflow)\b"
+        r"|\bwait\w*\s+(?:for|on|until)\s+(?:the\s+)?(?:upstream\s+)?[`'\"]?[a-z][\w.-]*[`'\"]?\s+(?:dag|pipeline|workflow)\b"
+        r"|\bcompletion\s+of\s+(?:the\s+)?[`'\"]?[a-z][\w.-]*[`'\"]?\s+(?:dag|pipeline|workflow)\b"
         r"|\bupstream\s+(?:dag|pipeline|workflow)\b")),
     ("file_sensor", re.compile(
         r"\b(?:wait\w*|watch\w*|sens\w*|poll\w*|until)\b[^,]*\bfiles?\b"
@@ -52,6 +53,8 @@ KIND_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("email", re.compile(r"\be-?mails?\b|\bmail\b|\bsmtp\b|\bnewsletter\b|[\w.+-]+@[\w-]+\.[\w.]+")),
     ("kubernetes", re.compile(r"\bkubernetes\b|\bk8s\b|\bpods?\b|\bcontainer\w*\b|\bgke\b|\beks\b")),
     ("http", re.compile(r"\b(?:post|get|put|patch|call|hit|invoke|trigger\w*|request)\b[^,;]*?\burl\b")),
+    ("bash", re.compile(
+        r"\b(?:with|using|via)\s+(?:our\s+|a\s+|the\s+)?(?:bash|shell)\s+script\b|\bpg_dump\b|\bmysqldump\b|\bpg_restore\b")),
     ("sql", re.compile(_DB_TARGET)),
     ("sql", re.compile(_TABLE_TARGET)),
     ("s3_copy", re.compile(r"\bs3\b|s3://|\baws\s+bucket")),
@@ -138,7 +141,12 @@ def classify(step: str) -> str:
     return kind
 
 
+_SQL_WORDS = re.compile(r"\b(?:UPDATE|INSERT|DELETE|MERGE|SELECT|TRUNCATE|VACUUM|UPSERT)\b")
+
+
 def _classify(step: str, command: str | None) -> str:
+    if command is None and _SQL_WORDS.search(step):
+        return "sql"  # "run the promo pricing UPDATE on pricing.current_prices": SQL by its keyword
     text = _URL.sub(" url ", step.lower().replace("`", ""))  # "https://user@host" is no e-mail address
     for kind, pattern in KIND_RULES:
         if command and kind not in _COMMAND_FIRST:

@@ -21,8 +21,9 @@ from assistant.generation.steps import OTHERWISE, STOP_WORDS, VERBS, is_verb, sp
 
 _NAME = re.compile(
     r"\b(?:called|named|call\s+it|name\s*:|dag\s+id|dag_id)\s*[:=]?\s*[`'\"]?([A-Za-z][\w-]{2,62})[`'\"]?"
-    r"|\bdag\s+[`'\"]([A-Za-z][\w-]{2,62})[`'\"]",
-    re.I,
+    r"|\bdag\s*:?\s+[`'\"]([A-Za-z][\w-]{2,62})[`'\"]"
+    r"|^\s*#+\s*([A-Za-z][\w-]{2,62})\s*$",
+    re.I | re.M,
 )
 RESERVED_NAMES = frozenset(
     {
@@ -87,7 +88,7 @@ def _unique(name: str, taken: set[str]) -> str:
 def _dag_id(description: str, tasks: list[TaskSpec]) -> str:
     named = _NAME.search(description)
     if named:
-        return re.sub(r"[^a-z0-9_]", "_", (named.group(1) or named.group(2)).lower()).strip("_")[:63]
+        return re.sub(r"[^a-z0-9_]", "_", next(g for g in named.groups() if g).lower()).strip("_")[:63]
     skip = {"wait", "for", "if", "is", "step"}
     # Named after its first real work (not a sensor, a pause or a decision) and where it ends.
     work = [t for t in tasks if t.kind not in {"wait", "file_sensor", "dag_sensor", "branch"}] or tasks
@@ -154,7 +155,7 @@ def parse_description(description: str) -> DagSpec:
             "the description is empty", 'describe the workflow, e.g. "every hour fetch X, then load Y"'
         )
     schedule, rest, _phrase = extract_schedule(text)
-    rest = _NAME.sub(" ", rest)
+    rest = re.sub(r"\(\s*\)", " ", _NAME.sub(" ", rest))
     steps = split_steps(rest)
     if not steps:
         raise UsageError(
@@ -168,7 +169,9 @@ def parse_description(description: str) -> DagSpec:
     for step in steps:
         otherwise = OTHERWISE.match(step)
         body = OTHERWISE.sub("", step).strip() if otherwise else step
-        kind = classify(body)
+        kind = _in_context(classify(body), body, description)
+        if kind == "python" and len(body.split()) == 1 and not is_verb(body.strip(" .,").lower()):
+            continue  # "anomalies -> slack #alerts": the object passed along, not a step
         if (
             kind == "branch"
             and open_branch is not None
@@ -216,6 +219,15 @@ _KIND_TAGS = {
     "sql": "sql",
     "http": "http",
 }
+
+
+def _in_context(kind: str, step: str, description: str) -> str:
+    """ "pull the latest hour down from that bucket": the bucket the description named elsewhere."""
+    if kind != "python" or not re.search(r"(?i)\bbuckets?\b", step):
+        return kind
+    if re.search(r"(?i)s3://|\bs3\b", description):
+        return "s3_copy"
+    return "gcs_copy" if re.search(r"(?i)gs://|\bgcs\b", description) else kind
 
 
 def _names_an_arm(step: str) -> bool:

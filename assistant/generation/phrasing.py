@@ -10,7 +10,26 @@ import re
 
 # "- pull the data", "* train", "1. wait", "2) load" at the start of a line: one step each.
 _LINE_ITEM = re.compile(r"(?m)^[ \t]*(?:[-*•]|\(?\d{1,2}[.)])[ \t]+")
-_GREETING = re.compile(r"(?i)^\s*(?:hey|hi|hello|yo|ok|okay)\b[\s,!.]*")
+_GREETING = re.compile(
+    r"(?i)^\s*(?:(?:hey|hi|hello|dear)(?:\s+(?-i:[A-Z][a-z]+)(?=\s*[,!]))?|yo|ok|okay)\b[\s,!.]*"
+)
+# "JIRA BILL-482:", "OPS-17 -": a ticket key before the text.
+_TICKET = re.compile(r"^\s*(?:jira\s+)?(?-i:[A-Z][A-Z0-9]+-\d+)\s*[:\-–]\s*", re.I)
+# "Thanks,\nMarcus", "Cheers!", "Best regards, Ann" at the end of a message.
+_SIGN_OFF = re.compile(
+    r"(?i)(?:^|[.!?\n]\s*)(?:thanks|thank\s+you|cheers|best|regards|best\s+regards|kind\s+regards)"
+    r"[\s,!.]*(?:\n?\s*[A-Z][\w-]*)?[\s.!]*$"
+)
+# Markdown headings, "Steps:" and other labels on a line of their own, "(context: ...)" notes.
+_HEADING_LINE = re.compile(r"(?im)^\s*(?:#+\s*[^\n]*|(?:steps|tasks|flow|the\s+flow|details|notes?)\s*:\s*)$")
+_STEPS_LABEL = re.compile(r"(?i)(?:^|(?<=[.!?]\s))(?:steps|tasks|the\s+flow|flow)\s*:\s*")
+_CONTEXT_NOTE = re.compile(r"(?i)\(\s*(?:context|note|fyi|background|for\s+context)\s*:[^()]*\)")
+# "To make sure the data is complete, first wait ...": why a step is there, not a step.
+_WHY_CLAUSE = re.compile(
+    r"(?i)(?:^|(?<=[.;!]\s))(?:to|in\s+order\s+to)\s+(?:make\s+sure|ensure|guarantee|avoid|keep|be\s+sure)\b[^,.;]*,\s*"
+)
+# "weekly sunday backup - pg_dump ...": a name before a dash.
+_DASH_TITLE = re.compile(r"^([\w\s]{3,40}?)\s+[-–—]\s+(?=\w)")
 _REQUEST = re.compile(
     r"(?i)^\s*(?:as\s+(?:a|an|the)\s+[\w\s-]{1,40}?,?\s+(?=i\b|we\b))?(?:for\s+[^,.:;]{1,60}?,?\s+(?=i\b|we\b))?"
     r"(?:(?:can|could|would|will)\s+(?:you|u)\s+(?:please\s+|pls\s+)?|please\s+|pls\s+"
@@ -18,6 +37,10 @@ _REQUEST = re.compile(
     r"(?:(?:set\s+up|setup|make|create|build|write|generate|add|give\s+me)\s+)?(?:me\s+|us\s+)?"
     r"(?:a\s+|an\s+|one\s+)?(?:new\s+)?(?P<when>(?:nightly|daily|hourly|weekly|monthly)\s+)?(?:airflow\s+)?"
     r"(?:dag|pipeline|workflow|job|something)?\s*(?:\([^()]*\)\s*)?(?:that|which|to|:)?\s*,?\s*"
+)
+_REQUEST_SENTENCE = re.compile(
+    r"(?i)^(?:can|could|would|will)\s+(?:you|u)\s+(?:please\s+)?(?:build|make|create|set\s+up|write|add)\s+"
+    r"(?:me\s+|us\s+)?(?:a|an)\s+(?:new\s+)?(?:dag|pipeline|workflow|job)\b[^.?!]*\?\s+(?=\S)"
 )
 _PLEASANTRIES = re.compile(
     r"(?i)\b(?:would\s+be\s+(?:great|nice|awesome|perfect|ideal)|if\s+possible|if\s+you\s+can|thanks|thank\s+you"
@@ -44,6 +67,19 @@ _TYPOS = {
 _TYPO = re.compile(rf"(?i)\b(?:{'|'.join(_TYPOS)})\b")
 
 
+_VERB_HINTS = frozenset({"wait", "run", "copy", "load", "send", "call", "fetch", "email", "post", "upload"})
+
+
+def _dash_title_dropped(text: str) -> str:
+    """ "weekly sunday backup - pg_dump ...": the title goes, a schedule in it stays."""
+    from assistant.generation.schedules import extract_schedule
+
+    match = _DASH_TITLE.match(text)
+    assert match is not None
+    schedule, _rest, phrase = extract_schedule(match.group(1))
+    return (f"{phrase}: " if schedule and phrase else "") + text[match.end() :]
+
+
 def _when_of(purpose: re.Match[str]) -> str:
     """A purpose sentence is dropped, but the schedule it states is kept."""
     from assistant.generation.schedules import extract_schedule
@@ -55,8 +91,10 @@ def _when_of(purpose: re.Match[str]) -> str:
 # "We retrain the churn model every Sunday.", "Here's what I need.", "Claims pipeline.": a first
 # sentence that sums the workflow up, when sentences with the steps follow.
 _SUMMARY = re.compile(
-    r"(?i)^(?:(?:here's|here\s+is|this\s+is)\b(?:[^.!?]|\.(?=\S))*|we\s+(?!want\b|need\b|would\b|'d\b)[a-z]+\b(?:[^.!?]|\.(?=\S))*"
-    r"|(?:[a-z][\w-]*\s+){0,2}(?:pipeline|workflow|dag|job|process|flow|scan|sync|report|backup|cleanup|rollup)"
+    r"(?i)^(?:(?:here's|here\s+is|this\s+is|this\s+(?:dag|pipeline|workflow|job)\s+(?!should\b|must\b)\w+)\b(?:[^.!?]|\.(?=\S))*"
+    r"|we\s+(?!want\b|need\b|would\b|'d\b)[a-z]+\b(?:[^.!?]|\.(?=\S))*"
+    r"|(?:[a-z][\w-]*\s+){0,3}(?:pipeline|pipline|workflow|dag|job|process|flow|scan|sync|report|backup|cleanup|rollup"
+    r"|run|refresh|etl|checker|export|import|load|ingest)"
     r"(?:\s*[,(][^.!?]*)?)[.!]\s+(?=\S)"
 )
 
@@ -75,16 +113,25 @@ def _summary_sentence_dropped(text: str) -> str:
 def plain_description(description: str) -> str:
     """The description as one line of steps, without what only a person reading it needs."""
     # Items on lines of their own; on one line, "1) ... 2) ..." is left to the step splitter.
+    description = _SIGN_OFF.sub("", _HEADING_LINE.sub("", description.strip()))
     text = _LINE_ITEM.sub("; ", description) if "\n" in description.strip() else description
     text = re.sub(r"^\s*[-*•]\s+", "", text)  # a single item
     text = " ".join(text.split()).lstrip("; ")
     text = _GREETING.sub("", text)
+    text = _REQUEST_SENTENCE.sub("", text)
     request = _REQUEST.match(text)
     if request and request.group(0).strip():
         # "a nightly DAG that ...": the request goes, when it should run stays
         when = request.group("when") or ""
         aside = re.search(r"\([^()]*\)", request.group(0))  # "(call it policy_sync)"
         text = when + (aside.group(0) + " " if aside else "") + text[request.end() :]
+    text = _STEPS_LABEL.sub("", _TICKET.sub("", text))
+    text = _CONTEXT_NOTE.sub("", text)
+    text = _WHY_CLAUSE.sub("", text)
+    if _DASH_TITLE.match(text) and not any(
+        w in _VERB_HINTS for w in _DASH_TITLE.match(text).group(1).lower().split()
+    ):
+        text = _dash_title_dropped(text)
     text = _STARTING.sub("", text)
     text = _PLEASANTRIES.sub("", text)
     text = _TYPO.sub(lambda m: _TYPOS[m.group(0).lower()], text)

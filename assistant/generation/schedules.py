@@ -167,7 +167,8 @@ _MASK = re.compile(r"[a-z0-9]+://\S+|`[^`]*`|(?<![\w])/[\w./*-]+|\b\w*_\w*\b|\b[
 _ATTRIBUTIVE = re.compile(r"\b(?:the|a|an|our|my|their|its|this|that)\s+$")
 _CONDITION = re.compile(r"\b(?:is|isn't|not|whether|if|unless)\s+(?:a\s+|an\s+|on\s+a\s+)?$")
 _NOUN_AFTER = re.compile(
-    r"\s+(?!(?:and|then|at|on|in|from|to|with|please|starting|except|but|or|via|using|for|by|if|so|until)\b)[a-z]"
+    r"\s+(?!(?:and|then|at|on|in|from|to|with|please|starting|except|but|or|via|using|for|by|if|so|until|is|are"
+    r"|would|should|works|will|ok|okay|fine|too)\b|\w+ly\b)[a-z]"
 )
 _BARE_ADJECTIVE = re.compile(r"^(?:daily|hourly|weekly|monthly|nightly)$")
 

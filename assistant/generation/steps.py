@@ -39,7 +39,7 @@ _STOP_TEXT = """a an the it its them this that these those our my your their his
     also afterwards please and of some all any every each just"""
 STOP_WORDS = frozenset(_STOP_TEXT.split())
 _LEADING = re.compile(
-    r"^(?:and\s+)?(?:then|finally|first(?:ly)?|next|afterwards|after\s+that|also|lastly|once\s+done|that|which|subsequently|"
+    r"^(?:and\s+)?(?:then|finally|first(?:ly)?|next|afterwards|after\s+that|also|lastly|once\s+done|that|which|subsequently|so|basically|just|fourth|fifth|sixth|"
     r"when\s+done|and|last(?:ly)?|second(?:ly)?|third(?:ly)?|step\s+\d+:?)\b[\s,:]*",
     re.IGNORECASE,
 )
@@ -53,10 +53,13 @@ _SPLIT = re.compile(
 # "1) wait ... 2) load ...", "1. wait ... 2. load ...": item markers, once a list has a first and a second.
 _LIST_MARKER = re.compile(r"(?:^|\s)\(?(\d{1,2})[.)]\s+")
 # "Nightly feature pipeline: wait for ...": a title before a colon, when it has no verb of its own.
-_TITLE = re.compile(r"^([^:\"/]{1,60}):\s+(?=\S)")
+_TITLE = re.compile(r"^([^:\"/()]{1,60}):\s+(?=\S)")
 _AND = re.compile(r"\s+(?:and|&)\s+(?:also\s+)?(?=(\w+))", re.IGNORECASE)
 _AFTER = re.compile(r"^(.+?)\s+(?:after|once|when|as\s+soon\s+as)\s+(.+)$", re.IGNORECASE)
-_LEAD_CONDITION = re.compile(r"^(?:after|once|when|as\s+soon\s+as)\s+(.+)$", re.IGNORECASE)
+_LEAD_CONDITION = re.compile(
+    r"^(?:after|once|when|as\s+soon\s+as|(?:up)?on\s+completion\s+of|after\s+completion\s+of)\s+(.+)$",
+    re.IGNORECASE,
+)
 # "otherwise,", "if not,", "if there aren't,": the step after it is the other arm of the branch.
 _BARE_OTHERWISE = re.compile(
     r"^(?:otherwise|else|or\s+else|if\s+(?:not|no|none|false)"
@@ -78,6 +81,17 @@ _TRIVIAL_LEAD = re.compile(
     r"(?:'s|\s+is|\s+has|\s+are|\s+have)?\s+(?:been\s+)?)?"
     r"(?:done|loaded|finished|finishes|complete[ds]?|ready|over|through|uploaded|written|succeeded|succeeds|ends"
     r"|shows\s+up|arrives|lands|appears|exists)\b[\s,]*(?=\S)"
+)
+# "push it to S3 and when done message #infra": "when done" is "then", whatever comes before it.
+_WHEN_DONE = re.compile(
+    r"(?i)[\s,]*\b(?:and\s+)?(?:when|once|after)\s+(?:that'?s?\s+|it'?s?\s+|this\s+is\s+|that\s+is\s+)?"
+    r"(?:done|finished|complete[d]?)\b,?\s*(?=\S)"
+)
+# "copy the files from s3://x/ parse them load ...": a verb right after a link or "them"/"it" starts a step.
+_RUN_ON = re.compile(
+    r"(\x00\d+\x00|\b(?:them|it))\s+(?=(?:parse|load|send|email|upload|copy|transform|clean|validate|post|notify"
+    r"|run|compute|write|insert|push|pull|call|trigger|archive)\b)",
+    re.IGNORECASE,
 )
 _FIRST_LAST = re.compile(r"(?i)\s+(?:first|beforehand|before\s+anything\s+else)$")
 _BEFORE_LEAD = re.compile(r"(?i)^(?:before|prior\s+to)\s+(?=\w+ing\b)")
@@ -139,7 +153,10 @@ def _one_step(first: str, second: str) -> bool:
     return classify(first) in ("python", classify(second))
 
 
-_INSTRUMENT = re.compile(r"(?i)\s+(?:with|using|via|through|in)\s+(?:a\s+|an\s+|the\s+)?[\w -]{1,30}$")
+_INSTRUMENT = re.compile(
+    r"(?i)\s+(?:with|using|via|through|in)\s+(?:a\s+|an\s+|the\s+|our\s+)?(?:[\w-]+\s+)?"
+    r"(?:shell|bash|python|script|command|cli|tool|docker|spark)\b[\w -]{0,20}$"
+)
 
 
 def _unnumbered(text: str) -> str:
@@ -182,19 +199,27 @@ def _split_condition(part: str) -> list[str] | None:
     if len(words) < 4 or words[0].lower() not in {"if", "unless"}:
         return None
     # "if yes run X", "if so, email Y": the arm's action starts right after its one-word condition.
-    first = 2 if words[1].lower().strip(",") in {"yes", "so", "true", "no", "not", "any"} else 3
+    first = 2 if words[1].lower().strip(",") in {"yes", "so", "true", "no", "not"} else 3
     for index in range(first, len(words)):
         word = words[index].lower()
         if word == "then" and index + 1 < len(words):
             return [" ".join(words[:index]), " ".join(words[index + 1 :])]
-        if word in VERBS:
+        after = words[index + 1].lower() if index + 1 < len(words) else ""
+        if (word in VERBS and (word != "back" or after == "up")) or (
+            word in _VERBS_BEFORE_AN_OBJECT and after in {"a", "an", "the"}
+        ):
             return [" ".join(words[:index]), " ".join(words[index:])]
     return None
 
 
+_VERBS_BEFORE_AN_OBJECT = frozenset({"open", "close", "file", "raise", "page", "log", "create"})
+
+
 def split_steps(text: str) -> list[str]:
     """The steps of a description (schedule already removed), in execution order."""
+    text = _WHEN_DONE.sub(", then ", text)
     protected, saved = _protect(_unnumbered(_without_title(text.strip())))
+    protected = _RUN_ON.sub(r"\1, ", protected)
     steps: list[str] = []
     firsts: list[str] = []  # "... so wait for it first": before everything else
     held: str | None = None  # "before loading X, validate Y": X waits for the step after it
@@ -252,6 +277,8 @@ def _read_part(part: str) -> list[str]:
     if condition:
         return condition  # "if it is raining send an email": the branch, then its action
     lead = _LEAD_CONDITION.match(part)
+    if lead and re.match(r"(?i)(?:up)?on\s+completion|after\s+completion", part):
+        return [f"wait for {lead.group(1)}"]  # "upon completion of the X workflow": a sensor on it
     if lead:
         # "once it shows up,", "once reindexing completes,": after the step before, no step of its own
         return [] if _TRIVIAL_CONDITION.match(lead.group(1).strip(" .?!")) else [lead.group(1)]
@@ -303,5 +330,13 @@ def _meaningful(step: str) -> bool:
         "around",
         "again",
         "please",
+        "if",
+        "not",
+        "more",
+        "local",
+        "locally",
+        "obviously",
+        "fine",
+        "is",
     }
     return bool(words) and not all(w in filler for w in words)

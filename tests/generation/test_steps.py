@@ -209,3 +209,62 @@ def test_the_dag_is_named_by_name_or_by_a_quoted_id() -> None:
     spec = parse_description("AC: DAG `edu_rollup` runs hourly. It queries attendance.raw for the last hour.")
     assert spec.dag_id == "edu_rollup"
     assert [t.kind for t in spec.tasks] == ["sql"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Hi Priya,\n\nCould you build a workflow for the permits data? It should wait for the file x.xml to show "
+            "up in /mnt/sftp/city/, convert it to parquet, and copy the parquet to s3://gov/permits/. Once that's "
+            "done please notify #open-data in Slack. Monthly is fine.\n\nThanks,\nMarcus",
+            ["file_sensor", "python", "s3_copy", "slack"],
+        ),
+        (
+            "JIRA BILL-482: Invoice run. Steps: (1) run the usage query from billing.usage_events into billing.monthly "
+            "(2) generate the invoice PDFs with python (3) email finance@saasco.io a summary",
+            ["sql", "python", "email"],
+        ),
+        (
+            "weekly sunday backup - pg_dump the prod db with our bash script, push the dump to s3://b/pg/ and when done message #infra",
+            ["bash", "s3_copy", "slack"],
+        ),
+        (
+            "## churn_training\n\nThis DAG retrains the churn model. It first pulls the features with a SQL query, then uploads the model to gs://ml/churn/.",
+            ["sql", "gcs_copy"],
+        ),
+        (
+            "To make sure the data is complete, first wait for the file /lab/run_manifest.json. Then validate it in Python.",
+            ["file_sensor", "python"],
+        ),
+        (
+            "(context: readings land in s3://iot/raw/ every hour)\n- pull the latest hour down from that bucket\n- anomalies -> slack #fleet",
+            ["s3_copy", "slack"],
+        ),
+        (
+            "daily at 7am copy the statements from s3://bank/mt940/ parse them load balances into treasury.balances",
+            ["s3_copy", "python", "sql"],
+        ),
+        (
+            "upon completion of the `warehouse_scans` workflow, reconcile pallets vs manifests in python",
+            ["dag_sensor", "python"],
+        ),
+        (
+            "call https://c.internal/api/expiring, and if any certs come back post them in #sec-ops, if not do nothing",
+            ["http", "branch", "slack"],
+        ),
+        (
+            "run the protein folding job in a kubernetes pod with image af:2.3, nothing more, trigger manually",
+            ["kubernetes"],
+        ),
+    ],
+)
+def test_round_six_phrasings(text: str, expected: list[str]) -> None:
+    assert kinds(text) == expected
+
+
+def test_a_heading_names_the_dag_and_settings_lines_are_settings() -> None:
+    spec = parse_description(
+        "## churn_training\n\nThis DAG retrains the churn model. It first pulls the features with SQL."
+    )
+    assert spec.dag_id == "churn_training"
