@@ -18,7 +18,7 @@ from assistant.validation.policy import Policy, parse_policy
 
 REPO_POLICY_FILE = ".assistant/policy.toml"
 MAX_POLICY_BYTES = 64 * 1024
-LIMIT_KEYS = ("max_file_kb", "timeout_s", "cpu_s", "memory_mb", "run_timeout_s")
+LIMIT_KEYS = ("max_file_kb", "timeout_s", "cpu_s", "memory_mb", "run_timeout_s", "max_processes")
 
 DEFAULT_LABEL = "default"
 SET_LABEL = "repo set"

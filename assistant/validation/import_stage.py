@@ -63,23 +63,49 @@ def _summary(message: str) -> str:
     return lines[-1][:300] if lines else "import failed"
 
 
+def process_limit_findings(result: dict[str, Any], during: str, hint: str) -> list[RawFinding]:
+    """A blocking finding when the job's pids cgroup refused a fork or a thread (its ``pids.events``
+    counted a "max" event), whatever the job's code did with the error it got."""
+    usage = result.get("processes") or {}
+    if not usage.get("refused"):
+        return []
+    peak = f", {usage['peak']} at once" if usage.get("peak") else ""
+    return [
+        RawFinding(
+            "sandbox.process-limit",
+            "block",
+            None,
+            f"{during} it reached the sandbox's limit of {usage.get('limit')} processes and threads"
+            f"{peak}: {usage['refused']} more were refused (a fork bomb, or a pool far too large)",
+            hint,
+        )
+    ]
+
+
 def import_findings(
     result: dict[str, Any], timeout_s: float
 ) -> tuple[list[RawFinding], list[dict[str, Any]]]:
     """(findings, dags) from one import job's result."""
     status = result.get("status")
+    limited = process_limit_findings(
+        result,
+        "while Airflow parsed the file",
+        "start no processes or threads at the top level of the file; move that work into a task",
+    )
     if status == "timeout":
         return [
+            *limited,
             RawFinding(
                 "sandbox.timeout",
                 "block",
                 None,
                 f"importing the file did not finish within {timeout_s:g}s",
                 "remove endless loops, sleeps and network calls from the top level of the file",
-            )
+            ),
         ], []
     if status == "crashed":
         return [
+            *limited,
             RawFinding(
                 "sandbox.crashed",
                 "block",
@@ -87,19 +113,20 @@ def import_findings(
                 f"the sandboxed import was killed ({result.get('message')}): it hit a CPU, memory or "
                 "process limit",
                 "do not allocate huge data or spawn processes while the DAG is parsed",
-            )
+            ),
         ], []
     if status != "ok":
         return [
+            *limited,
             RawFinding(
                 "sandbox.error",
                 "block",
                 None,
                 f"the sandbox failed: {result.get('message')}",
                 "run the validation again; report it if it persists",
-            )
+            ),
         ], []
-    findings: list[RawFinding] = []
+    findings: list[RawFinding] = list(limited)
     for event in result.get("events", []):
         findings.append(
             RawFinding(
@@ -142,25 +169,30 @@ def import_findings(
 
 def pytest_findings(result: dict[str, Any], airflow_python: Path) -> list[RawFinding]:
     status = result.get("status")
+    limited = process_limit_findings(
+        result, "while the tests ran", "make the tests start fewer processes and threads at once"
+    )
     if status == "timeout":
         return [
+            *limited,
             RawFinding(
                 "tests.timeout",
                 "block",
                 None,
                 "the repository's tests did not finish in time",
                 "make the tests faster or mark slow ones to skip",
-            )
+            ),
         ]
     if status != "ok":
         return [
+            *limited,
             RawFinding(
                 "tests.error",
                 "block",
                 None,
                 f"the tests could not run: {result.get('message')}",
                 "run pytest locally in Airflow's environment to see why",
-            )
+            ),
         ]
     if result.get("pytest_missing"):
         return [
@@ -174,7 +206,7 @@ def pytest_findings(result: dict[str, Any], airflow_python: Path) -> list[RawFin
         ]
     code = int(result.get("exit_code", 0))
     failed = result.get("failed", [])
-    findings = [
+    findings = limited + [
         RawFinding(
             "tests.failed",
             "block",

@@ -15,7 +15,15 @@ CATEGORIES: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {
         frozenset(
             {"os.system", "os.popen", "pty.spawn", "os.posix_spawn", "os.posix_spawnp", "commands.getoutput"}
         ),
-        ("subprocess.", "os.exec", "os.spawn", "asyncio.create_subprocess_", "sh.", "pexpect."),
+        (
+            "subprocess.",
+            "_posixsubprocess.",
+            "os.exec",
+            "os.spawn",
+            "asyncio.create_subprocess_",
+            "sh.",
+            "pexpect.",
+        ),
     ),
     "network": (
         frozenset({"urllib.urlopen", "urllib2.urlopen"}),

@@ -101,7 +101,10 @@ class Validator:
     def worker(self) -> SandboxWorker:
         if self._worker is None:
             self._worker = SandboxWorker(
-                self.config.airflow_python, timeout_s=self.policy.timeout_s, parallel=self.parallel
+                self.config.airflow_python,
+                timeout_s=self.policy.timeout_s,
+                parallel=self.parallel,
+                max_processes=self.policy.max_processes,
             )
         return self._worker
 
@@ -178,6 +181,7 @@ class Validator:
                 "timeout_s": self.policy.timeout_s,
                 "cpu_s": self.policy.cpu_s,
                 "memory_mb": self.policy.memory_mb,
+                "max_processes": self.policy.max_processes,
                 "max_file_kb": self.policy.max_file_kb,
             },
             "cached_files": sum(1 for r in reports if r.cached),
@@ -232,6 +236,7 @@ class Validator:
             "timeout_s": self.policy.timeout_s,
             "cpu_s": self.policy.cpu_s,
             "memory_mb": self.policy.memory_mb,
+            "max_processes": self.policy.max_processes,
         }
         for index, work in enumerate(runnable):
             root = work.source.root
@@ -310,6 +315,7 @@ class Validator:
             "timeout_s": self.policy.run_timeout_s,
             "cpu_s": max(self.policy.cpu_s, int(self.policy.run_timeout_s) + 1),
             "memory_mb": self.policy.memory_mb,
+            "max_processes": self.policy.max_processes * run_stage.RUN_PROCESS_FACTOR,
         }
         jobs, owners = [], []
         for work in runnable:
@@ -385,6 +391,7 @@ class Validator:
             "timeout_s": max(60.0, self.policy.timeout_s * 4),
             "cpu_s": max(60, self.policy.cpu_s * 4),
             "memory_mb": self.policy.memory_mb,
+            "max_processes": self.policy.max_processes,
         }
         result = worker.run([job])[0]
         airflow_python = Path(str(self.config.airflow_python))

@@ -18,6 +18,7 @@ A policy file is TOML::
     timeout_s = 30
     cpu_s = 30
     memory_mb = 1024
+    max_processes = 64            # processes and threads per file (pids cgroup); --run: 4 times it
     run_timeout_s = 120           # --run: wall clock for one DAG's dag.test()
 
     [severity]                    # override any rule's severity
@@ -49,6 +50,7 @@ UNSUPPRESSIBLE = frozenset(
         "sandbox.blocked-operation",
         "sandbox.timeout",
         "sandbox.crashed",
+        "sandbox.process-limit",
     }
 )
 
@@ -67,6 +69,7 @@ class Policy:
     timeout_s: float = 30.0
     cpu_s: int = 30
     memory_mb: int = 1024
+    max_processes: int = 64
     run_timeout_s: float = 120.0
     severity: dict[str, str] = field(default_factory=dict)
     unsuppressible: frozenset[str] = UNSUPPRESSIBLE

@@ -25,11 +25,13 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import ValidationFailed
+from assistant.validation.import_stage import process_limit_findings
 from assistant.validation.sandbox import SandboxWorker
 from assistant.validation.security import RawFinding
 
 TEMPLATE_TIMEOUT_S = 300.0
-MAX_PROCESSES = 256
+MAX_PROCESSES = 256  # the template database's migration (trusted Airflow code)
+RUN_PROCESS_FACTOR = 4  # a run's tasks may start processes: [limits] max_processes times this
 NOT_CACHED = frozenset({"run.timeout", "run.crashed", "run.error"})  # may pass on a second try
 SANDBOX_ERRORS = re.compile(
     r"Network is unreachable|name resolution|Name or service not known|Could not resolve|"
@@ -70,6 +72,7 @@ def template_db(worker: SandboxWorker, folder: Path, key: str) -> tuple[Path, fl
             "timeout_s": TEMPLATE_TIMEOUT_S,
             "cpu_s": int(TEMPLATE_TIMEOUT_S),
             "memory_mb": 2048,
+            "max_processes": MAX_PROCESSES,
         }
         [result] = worker.run([job])
         if result.get("status") != "ok" or not scratch.is_file():
@@ -102,7 +105,6 @@ def run_job(
         "dag_id": dag_id,
         "sandbox": f"{job_dir}{os.sep}",  # the only writable place; the separator stops job-1 ~ job-10
         "source_root": str(worker.root),
-        "max_processes": MAX_PROCESSES,
         **limits,
     }
     return job, job_dir
@@ -203,6 +205,19 @@ def run_findings(
     result: dict[str, Any], dag_id: str, source: str, job_dir: Path, timeout_s: float
 ) -> tuple[list[RawFinding], dict[str, Any]]:
     """(findings, the run's summary for FileReport.runs) from one run job's result."""
+    findings, summary = _outcome(result, dag_id, source, job_dir, timeout_s)
+    limited = process_limit_findings(
+        result,
+        f"while DAG {dag_id} ran",
+        f"make the tasks start fewer processes at once, or raise [limits] max_processes in the policy "
+        f"(a run may use {RUN_PROCESS_FACTOR} times it)",
+    )
+    return limited + findings, summary
+
+
+def _outcome(
+    result: dict[str, Any], dag_id: str, source: str, job_dir: Path, timeout_s: float
+) -> tuple[list[RawFinding], dict[str, Any]]:
     status = result.get("status")
     if status == "timeout":
         running, last = _progress(job_dir)

@@ -6,9 +6,11 @@ Isolation in force (reported in every ValidationReport):
   ``/proc`` when the platform permits it; otherwise an audit hook in each child that refuses to
   create sockets;
 - a scrubbed environment: PATH, LANG and a throw-away HOME/AIRFLOW_HOME/TMPDIR, nothing else;
-- per child: its own session (killed as a group), wall-clock timeout, RLIMIT_CPU/AS/FSIZE/NOFILE/
-  NPROC, and an audit hook blocking process creation, fork, sockets, ctypes, dynamic exec and
-  writes outside the sandbox while the DAG is parsed;
+- per child: its own pids cgroup capping processes and threads where the machine has a writable
+  one (sandbox_pids.py; Linux exempts root from RLIMIT_NPROC), its own session (killed as a
+  group), wall-clock timeout, RLIMIT_CPU/AS/FSIZE/NOFILE/NPROC, and an audit hook blocking
+  process creation, fork, sockets, ctypes, dynamic exec and writes outside the sandbox while the
+  DAG is parsed;
 - ``--run`` children (sandbox_run.py) run one DAG with ``dag.test()`` as ``nobody`` when we are
   root, with processes allowed and everything else above still in force.
 """
@@ -16,7 +18,9 @@ Isolation in force (reported in every ValidationReport):
 from __future__ import annotations
 
 import json
+import logging
 import os
+import secrets
 import select
 import shutil
 import subprocess
@@ -26,7 +30,9 @@ from pathlib import Path
 from typing import Any
 
 from assistant.errors import ConfigError, ValidationFailed
+from assistant.validation import sandbox_pids
 
+log = logging.getLogger("assistant.validation")
 WORKER_SCRIPT = Path(__file__).with_name("sandbox_worker.py")
 START_TIMEOUT_S = 60.0
 
@@ -50,7 +56,14 @@ def _namespace_prefix() -> tuple[list[str], str, bool]:
 class SandboxWorker:
     """One warm worker process; start() is lazy, close() removes every trace of it."""
 
-    def __init__(self, airflow_python: Path | None, *, timeout_s: float = 30.0, parallel: int = 2) -> None:
+    def __init__(
+        self,
+        airflow_python: Path | None,
+        *,
+        timeout_s: float = 30.0,
+        parallel: int = 2,
+        max_processes: int = 64,
+    ) -> None:
         if airflow_python is None:
             raise ConfigError(
                 "Airflow's interpreter is not configured",
@@ -64,6 +77,7 @@ class SandboxWorker:
         self.airflow_python = Path(airflow_python)
         self.timeout_s = timeout_s
         self.parallel = parallel
+        self.max_processes = max_processes
         self.root = Path(tempfile.mkdtemp(prefix="assistant-validate-"))
         self.src = self.root / "src"
         self.run_dir = self.root / "run"
@@ -79,6 +93,10 @@ class SandboxWorker:
         self.airflow_version: str | None = None
         self.network = "not started"
         self.pid_namespace = False
+        # the worker names its job cgroups PREFIX-N; close() removes any a killed worker left
+        self.pids_prefix = f"assistant-validate-{secrets.token_hex(6)}"
+        self.pids_cgroup: dict[str, Any] | None = None  # parent, version, prefix: from the worker
+        self.pids_problem = "the worker has not started"
 
     def environment(self) -> dict[str, str]:
         run = str(self.run_dir)
@@ -101,7 +119,14 @@ class SandboxWorker:
         if self._process is not None:
             return
         prefix, self.network, self.pid_namespace = _namespace_prefix()
-        command = [*prefix, str(self.airflow_python), "-I", str(WORKER_SCRIPT)]
+        command = [
+            *prefix,
+            str(self.airflow_python),
+            "-I",
+            str(WORKER_SCRIPT),
+            "--pids-cgroup-prefix",
+            self.pids_prefix,
+        ]
         stderr = (self.run_dir / "worker.log").open("w")
         try:
             self._process = subprocess.Popen(
@@ -133,6 +158,8 @@ class SandboxWorker:
                 "check that apache-airflow is installed in that interpreter's environment",
             )
         self.airflow_version = str(hello.get("airflow_version"))
+        self.pids_cgroup = hello.get("pids_cgroup")
+        self.pids_problem = str(hello.get("pids_cgroup_problem") or "")
 
     def _read_line(self, timeout_s: float) -> dict[str, Any] | None:
         assert self._process is not None and self._process.stdout is not None
@@ -196,9 +223,19 @@ class SandboxWorker:
         return {
             "network": self.network,
             "pid_namespace": self.pid_namespace,
+            "processes": self.processes(),
             "airflow_version": self.airflow_version,
             "worker": "warm (Airflow imported once, one forked child per file)",
         }
+
+    def processes(self) -> str:
+        """How the number of processes of one file's import is limited, for the report."""
+        if self.pids_cgroup:
+            return f"at most {self.max_processes} per file, threads included (pids cgroup v{self.pids_cgroup['version']})"
+        why = f"no writable pids cgroup ({self.pids_problem})"
+        if os.geteuid() == 0:
+            return f"not limited: {why}; Linux exempts root from RLIMIT_NPROC, so only the time limit applies"
+        return f"RLIMIT_NPROC {self.max_processes}, counting all of the user's processes: {why}"
 
     def close(self) -> None:
         process, self._process = self._process, None
@@ -212,7 +249,20 @@ class SandboxWorker:
                 process.wait()
             if process.stdout:
                 process.stdout.close()
+            self._remove_pids_cgroups()
         shutil.rmtree(self.root, ignore_errors=True)
+
+    def _remove_pids_cgroups(self) -> None:
+        """The job cgroups a worker that was killed mid-batch left behind (normally none)."""
+        parent = (self.pids_cgroup or {}).get("parent")
+        if parent is None and self.airflow_version is None:  # it may have died while probing
+            found, _ = sandbox_pids.find_parent()
+            parent = found.path if found else None
+        if parent is None:
+            return
+        left = sandbox_pids.remove_leftovers(str(parent), self.pids_prefix)
+        if left:
+            log.warning("pids cgroups of the validation sandbox could not be removed: %s", ", ".join(left))
 
     def __enter__(self) -> SandboxWorker:
         return self

@@ -13,8 +13,9 @@ before the DAG file is even parsed, a run child that is root:
    exceed RLIMIT_NPROC, and setuid programs give nothing back;
 3. for other users, caps processes: RLIMIT_NPROC is the user's current count plus a margin (the
    limit counts every process of the user on the machine). Linux never applies it to uid 0:
-   as root, the number of processes is bounded only in time (the run's limit, its process group,
-   the PID namespace).
+   as root, the number is bounded by the job's pids cgroup when the worker could make one
+   (sandbox_pids.py), otherwise only in time (the run's limit, its process group, the PID
+   namespace). The read-only mounts of 1 also keep a root task from leaving that cgroup.
 
 Without root none of 1-2 is possible and the child says so; the audit hook and rlimits remain.
 """
@@ -140,8 +141,9 @@ def user_processes(uid: int) -> int:
     return count
 
 
-def confine(job_dir: str, max_processes: int) -> dict[str, str]:
-    """Apply what this platform allows; return what is in force, for the report."""
+def confine(job_dir: str, max_processes: int, pids_cgroup: str | None = None) -> dict[str, str]:
+    """Apply what this platform allows; return what is in force, for the report. ``pids_cgroup``
+    describes the pids cgroup the worker already put this child in, if any."""
     state: dict[str, str] = {}
     if os.geteuid() == 0:
         try:
@@ -161,13 +163,16 @@ def confine(job_dir: str, max_processes: int) -> dict[str, str]:
         state["privileges"] = f"uid {os.getuid()} (not root: nothing to drop)"
     if os.getuid() == 0:
         # Linux never applies RLIMIT_NPROC to uid 0, capabilities or not.
-        state["processes"] = (
-            "not bounded in number (Linux exempts uid 0 from RLIMIT_NPROC); bounded in time by the "
-            "run's time limit, its process group and the PID namespace"
+        state["processes"] = pids_cgroup or (
+            "not limited in number: no writable pids cgroup, and Linux exempts uid 0 from "
+            "RLIMIT_NPROC; bounded in time by the run's time limit, its process group and the PID "
+            "namespace"
         )
     else:
         limit = user_processes(os.getuid()) + max_processes
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_NPROC, (limit, limit))
         state["processes"] = f"RLIMIT_NPROC {limit} ({max_processes} above what the user already runs)"
+        if pids_cgroup:
+            state["processes"] += f"; {pids_cgroup}"
     return state

@@ -13,7 +13,8 @@ While a DAG runs (the assistant's report repeats this):
 - as root, the child first confines itself (sandbox_confine.py), before the file is parsed: a
   private mount namespace with every filesystem read-only except the job folder, and no
   capabilities at all (so no ``setns`` back into the host's network, no remounting, no
-  setuid gains); other users get RLIMIT_NPROC instead (Linux never applies it to uid 0);
+  setuid gains); other users get RLIMIT_NPROC too (Linux never applies it to uid 0); the
+  number of processes and threads is capped by the job's pids cgroup where one could be made;
 - tasks may start processes (BashOperator needs them) and signal them; the network namespace
   keeps them offline, the PID namespace and the job's process group bound their lifetime, and
   ``cleanup_strays`` kills what escaped the process group once the batch is done;
@@ -230,7 +231,7 @@ def run_dag(job: dict[str, Any], sandbox: Any) -> dict[str, object]:
     job_dir, path, dag_id = str(job["sandbox"]), str(job["path"]), str(job["dag_id"])
     # The file itself is the dags folder: dag.test() re-syncs its bundle, and must parse only this file.
     _point_airflow_at(os.path.join(job_dir, "airflow.db"), path, job_dir)
-    confined = _confinement().confine(job_dir, int(job.get("max_processes", 256)))
+    confined = _confinement().confine(job_dir, int(job.get("max_processes", 256)), job.get("pids_cgroup"))
     sys.path.insert(0, str(job["root"]))
     sandbox.active = True
     bag = DagBag(dag_folder=path, safe_mode=False, load_op_links=False)

@@ -2,10 +2,13 @@
 
 Started once per validation batch (see :mod:`assistant.validation.sandbox`), it imports Airflow
 once and then, for every job it reads on stdin (one JSON line per batch), forks a fresh child
-that limits itself (rlimits, its own session, an audit hook that blocks process creation,
+that enters a pids cgroup of its own when the machine has a writable one (sandbox_pids.py: a
+fork bomb is stopped at ``max_processes`` and cannot starve the next file), limits itself
+(rlimits, its own session, an audit hook from sandbox_hook.py that blocks process creation,
 sockets, writes outside the sandbox and dynamic ``exec``), then loads one DAG file with Airflow's
 ``DagBag`` (or runs a repo's tests with pytest) and writes a JSON result back through a pipe.
-The parent enforces the wall-clock timeout and kills the child's whole process group.
+The parent enforces the wall-clock timeout, kills the child's whole process group, then
+everything left in its cgroup, and removes the cgroup.
 ``--run`` jobs (create the metadata database, run one DAG with ``dag.test()``) live in
 sandbox_run.py, loaded by path: what a task may do at run time is documented there.
 
@@ -24,119 +27,25 @@ import signal
 import sys
 import time
 import traceback
+from dataclasses import dataclass, field
 from typing import Any
 
 sys.dont_write_bytecode = True  # -I ignores PYTHONDONTWRITEBYTECODE; sources are read-only to children
 PROTOCOL_OUT = os.fdopen(os.dup(1), "w", buffering=1)
 os.dup2(2, 1)  # anything printed by Airflow or a DAG goes to stderr, never into the protocol
-
-BLOCKED_EVENTS = {
-    "subprocess.Popen": "starts a process",
-    "os.system": "runs a shell command",
-    "os.exec": "replaces the process",
-    "os.posix_spawn": "starts a process",
-    "os.spawn": "starts a process",
-    "os.fork": "forks the process",
-    "os.forkpty": "forks the process",
-    "os.kill": "sends a signal",
-    "os.killpg": "sends a signal",
-    "pty.spawn": "spawns a terminal",
-    "socket.__new__": "opens a socket",
-    "socket.connect": "opens a network connection",
-    "socket.getaddrinfo": "resolves a host name",
-    "urllib.Request": "makes an HTTP request",
-    "ctypes.dlopen": "loads a native library with ctypes",
-    "ctypes.call_function": "calls native code with ctypes",
-    "ctypes.cdata": "reads raw memory with ctypes",
-    "shutil.rmtree": "deletes a directory tree",
-}
-# Libraries probe these while they are imported (urllib3 opens a socket to test IPv6): blocked only
-# when the repository's own code is one of the nearest callers.
-NEAR_ONLY_EVENTS = {"socket.__new__", "ctypes.dlopen", "ctypes.call_function", "ctypes.cdata"}
-PATH_EVENTS = {
-    "os.remove",
-    "os.rmdir",
-    "os.rename",
-    "os.chmod",
-    "os.chown",
-    "os.symlink",
-    "os.truncate",
-    "os.mkdir",
-}
-WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+PIDS: Any = None  # sandbox_pids.PidsLimiter when a writable pids cgroup exists (set by main)
 
 
-class Sandbox:
-    """The audit hook of one child: records and blocks what a DAG must not do while it is parsed."""
+@dataclass
+class _Running:
+    """A job's forked child while it runs."""
 
-    def __init__(self, source_root: str, writable_root: str, dag_path: str, allow_processes: bool) -> None:
-        self.source_root = source_root
-        self.writable_root = writable_root
-        self.dag_path = dag_path
-        self.allow_processes = allow_processes
-        self.events: list[dict[str, object]] = []
-        self.active = False
-        self.mode = "parse"  # "run" while dag.test() executes tasks: run_rules decide first
-        self.run_rules: Any = None  # sandbox_run.run_allows
-
-    def _repo_line(self) -> int | None:
-        frame = sys._getframe(2)
-        while frame is not None:
-            if frame.f_code.co_filename.startswith(self.source_root):
-                return frame.f_lineno
-            frame = frame.f_back
-        return None
-
-    def _near_repo(self, depth: int = 4) -> bool:
-        frame = sys._getframe(2)
-        for _ in range(depth):
-            if frame is None:
-                return False
-            if frame.f_code.co_filename.startswith(self.source_root):
-                return True
-            frame = frame.f_back
-        return False
-
-    def _block(self, event: str, reason: str, detail: str) -> None:
-        what = {"event": event, "reason": reason, "detail": detail[:200], "mode": self.mode}
-        self.events.append({**what, "line": self._repo_line()})
-        raise PermissionError(f"blocked by the validation sandbox: {reason} ({event})")
-
-    def _writable(self, path: object) -> bool:
-        if isinstance(path, int):
-            return True
-        text = os.fsdecode(path) if isinstance(path, bytes | str) else str(path)
-        full = os.path.realpath(text)
-        return full.startswith(self.writable_root) or full in {"/dev/null", "/dev/stdout", "/dev/stderr"}
-
-    def hook(self, event: str, args: tuple[object, ...]) -> None:
-        if not self.active:
-            return
-        if self.mode == "run" and self.run_rules is not None and self.run_rules(self, event, args):
-            return
-        if event in BLOCKED_EVENTS:
-            if self.allow_processes and event in {"subprocess.Popen", "os.fork", "os.posix_spawn", "os.exec"}:
-                return
-            if event in NEAR_ONLY_EVENTS and not self._near_repo():
-                return
-            self._block(event, BLOCKED_EVENTS[event], repr(args[:2]))
-        elif event == "open":
-            path, mode, flags = [*args, None, None, 0][:3]
-            writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or bool(
-                isinstance(flags, int) and flags & WRITE_FLAGS
-            )
-            if writing and not self._writable(path):
-                self._block(event, f"writes outside the sandbox to {path!s}", repr(path))
-        elif event in PATH_EVENTS:
-            if not self._writable(args[0]):
-                self._block(event, f"changes {args[0]!s} outside the sandbox", repr(args[:2]))
-        elif event in {"exec", "compile"}:
-            caller = sys._getframe(1)
-            if caller.f_code.co_filename.startswith(self.source_root):
-                what = args[0]
-                name = getattr(what, "co_filename", "<string>")
-                if not str(name).startswith(self.source_root):
-                    self._block(event, f"runs dynamically built code with {event}()", repr(what)[:120])
+    id: str
+    pid: int
+    read_fd: int
+    deadline: float
+    cgroup: Any  # sandbox_pids.JobCgroup or None
+    chunks: list[bytes] = field(default_factory=list)
 
 
 def _limit(job: dict[str, object]) -> None:
@@ -219,7 +128,7 @@ def _check_modules(job: dict[str, object]) -> list[dict[str, object]]:
     return missing
 
 
-def _run_import(job: dict[str, object], sandbox: Sandbox) -> dict[str, object]:
+def _run_import(job: dict[str, object], sandbox: Any) -> dict[str, object]:
     from airflow.dag_processing.dagbag import DagBag
 
     sys.path.insert(0, str(job["root"]))
@@ -240,7 +149,7 @@ def _run_import(job: dict[str, object], sandbox: Sandbox) -> dict[str, object]:
     }
 
 
-def _run_pytest(job: dict[str, object], sandbox: Sandbox) -> dict[str, object]:
+def _run_pytest(job: dict[str, object], sandbox: Any) -> dict[str, object]:
     for extra in job.get("extra_path", []):  # type: ignore[union-attr]
         sys.path.append(str(extra))
     sys.path.insert(0, str(job["root"]))
@@ -271,11 +180,14 @@ def _run_pytest(job: dict[str, object], sandbox: Sandbox) -> dict[str, object]:
     return {"exit_code": int(code), "failed": collector.failed, "passed": collector.passed}
 
 
-def _child(job: dict[str, object], write_fd: int) -> None:
+def _child(job: dict[str, object], write_fd: int, cgroup: Any) -> None:
     result: dict[str, object]
     try:
+        if cgroup is not None:  # before anything else: every process the job makes is counted
+            cgroup.join()
+            job["pids_cgroup"] = cgroup.describe()
         _limit(job)
-        sandbox = Sandbox(
+        sandbox = _sibling("sandbox_hook").Sandbox(
             str(job.get("source_root", job["root"])),
             str(job["sandbox"]),
             str(job["path"]),
@@ -303,21 +215,33 @@ def _child(job: dict[str, object], write_fd: int) -> None:
     os._exit(0)
 
 
-def _start(job: dict[str, object]) -> tuple[int, int]:
+def _start(job: dict[str, object]) -> _Running:
+    cgroup = PIDS.new_job(int(job.get("max_processes", 64))) if PIDS is not None else None
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(read_fd)
-        _child(job, write_fd)
+        _child(job, write_fd, cgroup)
     os.close(write_fd)
-    return pid, read_fd
+    deadline = time.monotonic() + float(job.get("timeout_s", 30))
+    return _Running(str(job["id"]), pid, read_fd, deadline, cgroup)
 
 
-def _finish(pid: int, read_fd: int, chunks: list[bytes], timed_out: bool) -> dict[str, object]:
+def _finish(job: _Running, timed_out: bool) -> dict[str, object]:
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
-    _, status = os.waitpid(pid, 0)
-    os.close(read_fd)
+        os.killpg(job.pid, signal.SIGKILL)
+    _, status = os.waitpid(job.pid, 0)
+    os.close(job.read_fd)
+    result = _result(job.chunks, status, timed_out)
+    if job.cgroup is not None:  # kills what left the process group, removes the cgroup
+        usage = job.cgroup.close()
+        if not usage.pop("removed"):
+            print(f"pids cgroup {job.cgroup.path} could not be removed", file=sys.stderr)
+        result["processes"] = usage
+    return result
+
+
+def _result(chunks: list[bytes], status: int, timed_out: bool) -> dict[str, object]:
     if timed_out:
         return {"status": "timeout"}
     raw = b"".join(chunks)
@@ -351,31 +275,44 @@ def _run_module() -> Any:
     return _sibling("sandbox_run")
 
 
+def _reap_orphans(running: dict[int, _Running]) -> None:
+    """Reap exited processes that jobs left behind (as PID 1 of our namespace we inherit them),
+    stopping at a running job's own child: _finish waits for that one."""
+    ours = {job.pid for job in running.values()}
+    while True:
+        try:
+            info = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return
+        if info is None or info.si_pid in ours:
+            return
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(info.si_pid, 0)
+
+
 def run_batch(jobs: list[dict[str, object]], parallel: int) -> list[dict[str, object]]:
     pending = list(jobs)
-    running: dict[int, tuple[str, int, float, list[bytes]]] = {}  # read_fd -> (id, pid, deadline, chunks)
+    running: dict[int, _Running] = {}  # by read_fd
     results: dict[str, dict[str, object]] = {}
     while pending or running:
         while pending and len(running) < parallel:
-            job = pending.pop(0)
-            started = time.monotonic()
-            pid, read_fd = _start(job)
-            running[read_fd] = (str(job["id"]), pid, started + float(job.get("timeout_s", 30)), [])
+            job = _start(pending.pop(0))
+            running[job.read_fd] = job
         now = time.monotonic()
-        wait = max(0.0, min(deadline for _, _, deadline, _ in running.values()) - now)
+        wait = max(0.0, min(job.deadline for job in running.values()) - now)
         ready, _, _ = select.select(list(running), [], [], wait)
         for read_fd in ready:
-            job_id, pid, _, chunks = running[read_fd]
             data = os.read(read_fd, 65536)
             if data:
-                chunks.append(data)
+                running[read_fd].chunks.append(data)
                 continue
-            del running[read_fd]
-            results[job_id] = _finish(pid, read_fd, chunks, timed_out=False)
+            job = running.pop(read_fd)
+            results[job.id] = _finish(job, timed_out=False)
         now = time.monotonic()
-        for read_fd in [fd for fd, entry in running.items() if entry[2] <= now]:
-            job_id, pid, _, chunks = running.pop(read_fd)
-            results[job_id] = _finish(pid, read_fd, chunks, timed_out=True)
+        for read_fd in [fd for fd, job in running.items() if job.deadline <= now]:
+            job = running.pop(read_fd)
+            results[job.id] = _finish(job, timed_out=True)
+        _reap_orphans(running)
     if any(job.get("kind") == "run" for job in jobs):
         _run_module().cleanup_strays()
     return [results[str(job["id"])] for job in jobs]
@@ -393,11 +330,29 @@ def _versions(names: list[str]) -> dict[str, str | None]:
     return versions
 
 
+def _pids_limiter() -> tuple[Any, str]:
+    """The pids cgroup limiter named by ``--pids-cgroup-prefix PREFIX``, or (None, why not)."""
+    arguments = sys.argv[1:]
+    if "--pids-cgroup-prefix" not in arguments:
+        return None, "no cgroup name was given to the worker"
+    prefix = arguments[arguments.index("--pids-cgroup-prefix") + 1]
+    return _sibling("sandbox_pids").PidsLimiter.setup(prefix)
+
+
 def main() -> None:
+    global PIDS
+    _sibling("sandbox_hook")
+    PIDS, problem = _pids_limiter()  # before Airflow is imported: the probe child forks cheaply
     import airflow
     from airflow.dag_processing.dagbag import DagBag  # noqa: F401  (warm the import once)
 
-    hello = {"ready": True, "airflow_version": airflow.__version__, "pid": os.getpid()}
+    hello = {
+        "ready": True,
+        "airflow_version": airflow.__version__,
+        "pid": os.getpid(),
+        "pids_cgroup": PIDS.describe() if PIDS is not None else None,
+        "pids_cgroup_problem": problem,
+    }
     PROTOCOL_OUT.write(json.dumps(hello) + "\n")
     for line in sys.stdin:
         if not line.strip():

