@@ -51,6 +51,7 @@ class Config:
     poll_interval_s: float = 60.0
     serve_host: str = "127.0.0.1"
     serve_port: int = 28090
+    api_token: str | None = field(default=None, repr=False)
     slack_webhook_url: str | None = field(default=None, repr=False)
     secret_key: str | None = field(default=None, repr=False)
     unpause_new_dags: bool = False
@@ -115,6 +116,7 @@ FIELDS: dict[str, tuple[str, str, str, bool]] = {
     "poll_interval_s": ("ASSISTANT_POLL_INTERVAL", "serve", "poll_interval_s", False),
     "serve_host": ("ASSISTANT_SERVE_HOST", "serve", "host", False),
     "serve_port": ("ASSISTANT_SERVE_PORT", "serve", "port", False),
+    "api_token": ("ASSISTANT_API_TOKEN", "serve", "api_token", True),
     "slack_webhook_url": ("ASSISTANT_SLACK_WEBHOOK_URL", "notify", "slack_webhook_url", True),
     "secret_key": ("ASSISTANT_SECRET_KEY", "secrets", "key", True),
     "model_cache": ("ASSISTANT_MODELS_DIR", "retrieval", "models_dir", False),

@@ -72,3 +72,16 @@ def test_min_success_rate_is_a_fraction(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config({"ASSISTANT_HOME": str(tmp_path), "ASSISTANT_MIN_SUCCESS_RATE": "80"})
     assert "0.8" in info.value.hint
+
+
+def test_api_token_is_a_secret_setting(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text('[serve]\napi_token = "toml-token-0123456789abcdef"\n')
+    config = load_config({"ASSISTANT_HOME": str(tmp_path)})
+    assert config.api_token == "toml-token-0123456789abcdef"
+    assert config.source["api_token"] == "config.toml [serve] api_token"
+    env = load_config({"ASSISTANT_HOME": str(tmp_path), "ASSISTANT_API_TOKEN": "env-token-0123456789abcdef"})
+    assert env.api_token == "env-token-0123456789abcdef"
+    text = repr(describe(config)) + repr(config) + repr(describe(env)) + repr(env)
+    assert "0123456789abcdef" not in text
+    assert {name: value for name, value, _ in describe(config)}["api_token"] == "****** (set)"
+    assert load_config({"ASSISTANT_HOME": str(tmp_path / "other")}).api_token is None

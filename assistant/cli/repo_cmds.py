@@ -293,12 +293,25 @@ def cred_remove(ctx: click.Context, name: str) -> None:
 @click.option("--host", help="Address to listen on (default: ASSISTANT_SERVE_HOST, loopback).")
 @click.option("--port", type=int, help="Port (default: ASSISTANT_SERVE_PORT).")
 @click.option("--poll-interval", type=float, help="Seconds between remote checks; 0 disables polling.")
-@click.option("--no-webhooks", is_flag=True, help="Poll only; do not listen for webhooks.")
+@click.option("--no-webhooks", is_flag=True, help="Poll only; no HTTP server (no webhooks, API or web chat).")
+@click.option("--show-token", is_flag=True, help="Print the API token (generating it if needed) and exit.")
 @click.pass_context
 def serve(
-    ctx: click.Context, host: str | None, port: int | None, poll_interval: float | None, no_webhooks: bool
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    poll_interval: float | None,
+    no_webhooks: bool,
+    show_token: bool,
 ) -> None:
-    """Receive webhooks and poll the repos; deploy what changes."""
+    """Receive webhooks, poll the repos and deploy what changes; serve the web chat and REST API."""
+    if show_token:
+        from assistant.web.auth import ensure_token
+
+        token = ensure_token(ctx.obj.assistant.config)
+        click.echo(token.value)
+        click.echo(f"({token.where()})" if token.path is None else f"(kept in {token.path})", err=True)
+        return
     from assistant.web.server import serve as run_server
 
     run_server(

@@ -1,1 +1,1 @@
-"""The HTTP front end of `serve` (FastAPI): webhooks now, the API and UI later."""
+"""The HTTP front end of `serve` (FastAPI): webhooks, the REST API under /api/v1 and the web chat."""

@@ -1,4 +1,6 @@
-"""The FastAPI application: ``POST /webhooks/github``, ``POST /webhooks/gitlab``, ``GET /healthz``.
+"""The FastAPI application: ``POST /webhooks/github``, ``POST /webhooks/gitlab``, ``GET /healthz``,
+and, given the assistant and an API token, the web chat at ``GET /`` and the REST API under
+``/api/v1`` (see :mod:`assistant.web.api`).
 
 FastAPI is imported inside :func:`create_app`, so importing this module stays cheap.
 """
@@ -9,13 +11,21 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from assistant.gitops.daemon import GitOpsDaemon
+    from assistant.service import Assistant
 
 MAX_BODY_BYTES = 1024 * 1024
 
 
-def create_app(daemon: GitOpsDaemon, *, max_body_bytes: int = MAX_BODY_BYTES) -> Any:
+def create_app(
+    daemon: GitOpsDaemon,
+    *,
+    assistant: Assistant | None = None,
+    api_token: str | None = None,
+    max_body_bytes: int = MAX_BODY_BYTES,
+) -> Any:
+    """The webhooks and health check; with ``assistant`` and ``api_token``, the API and web chat too."""
     from fastapi import FastAPI, Request
-    from fastapi.responses import JSONResponse
+    from fastapi.responses import HTMLResponse, JSONResponse
 
     app = FastAPI(title="assistant", docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -57,4 +67,17 @@ def create_app(daemon: GitOpsDaemon, *, max_body_bytes: int = MAX_BODY_BYTES) ->
     app.add_route("/webhooks/github", github, methods=["POST"])
     app.add_route("/webhooks/gitlab", gitlab, methods=["POST"])
     app.add_route("/healthz", healthz, methods=["GET"])
+    if assistant is None:
+        return app
+    if not api_token:
+        raise ValueError("the API needs a token")
+    from assistant.web.api import create_api
+    from assistant.web.page import page
+
+    async def index(_request: Request) -> HTMLResponse:
+        html, headers = page()
+        return HTMLResponse(html, headers=headers)
+
+    app.add_route("/", index, methods=["GET"])
+    app.mount("/api/v1", create_api(assistant, token=api_token, max_body_bytes=max_body_bytes))
     return app
