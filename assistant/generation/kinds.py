@@ -23,7 +23,7 @@ _TABLE_TARGET = (
 
 KIND_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("dag_sensor", re.compile(
-        r"\b(?:dag|pipeline|workflow)\s+[`'\"]?[a-z][\w.-]*[`'\"]?\s+(?:has\s+|to\s+)?(?:finish|complete|succeed|is\s+done|ran|run)"
+        r"\b(?:dag|pipeline|workflow)\s+[`'\"]?(?!that\b|which\b|who\b)[a-z][\w.-]*[`'\"]?\s+(?:has\s+|to\s+)?(?:finish|complete|succeed|is\s+done|ran|run)"
         r"|[`'\"]?\b[a-z][a-z0-9]*_[\w.-]*[`'\"]?\s+(?:dag|pipeline|workflow)\s+(?:has\s+|is\s+)?(?:finish|complete|succeed|done|ran)"
         r"|\bwait\w*\s+(?:for|on|until)\s+(?:the\s+)?(?:upstream\s+)?(?:dag|pipeline|workflow)\b"
         r"|\bwait\w*\s+(?:for|on|until)\s+(?:the\s+)?(?:upstream\s+)?[`'\"]?[a-z][\w.-]*[`'\"]?\s+(?:dag|pipeline|workflow)\b"
@@ -34,7 +34,7 @@ KIND_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"|\bfiles?\b[^,]*\b(?:arriv\w*|lands?|landed|appears?|exists?|is\s+present|is\s+there|shows?\s+up|dropped)\b"
         r"|\bwait\w*\s+for\s+\S*/\S+"
         r"|\b(?:wait\w*|watch\w*|sens\w*|poll\w*)\b[^,]*(?:\s/\S+|\.(?:csv|json|parquet|txt|xml|gz|zip)\b)"
-        r"|\barrival\s+of\b"
+        r"|\barrival\s+of\b|\bfiles?\b[^,]*\bpicked\s+up\b"
         r"|\b(?:shows?\s+up|lands?|arrives?|appears?|gets?\s+dropped|is\s+dropped|is\s+uploaded|is\s+expected)"
         r"\s+(?:at|in|on|under|to)\s+\S*/"
         r"|(?:\s/\S+|\.(?:csv|json|parquet|txt|xml|gz|zip|flag|done|ok)\b)\s+(?:arriv\w*|lands?|landed|appears?|exists?|"
@@ -57,6 +57,9 @@ KIND_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"\b(?:with|using|via)\s+(?:our\s+|a\s+|the\s+)?(?:bash|shell)\s+script\b|\bpg_dump\b|\bmysqldump\b|\bpg_restore\b")),
     ("sql", re.compile(_DB_TARGET)),
     ("sql", re.compile(_TABLE_TARGET)),
+    ("sql", re.compile(
+        r"\b(?:update|truncate|vacuum|upsert\s+into|insert\s+into|merge\s+into|delete\s+from)\s+(?:the\s+)?(?:table\s+)?"
+        r"[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*\b(?!\.\w)")),
     ("s3_copy", re.compile(r"\bs3\b|s3://|\baws\s+bucket")),
     ("gcs_copy", re.compile(r"\bgcs\b|gs://|\bgoogle\s+cloud\s+storage\b|\bgcp\s+bucket")),
     ("sql", re.compile(
@@ -72,7 +75,7 @@ KIND_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"\bscripts?\b|\bbash\b|\bshell\b|\bcommands?\b|\bdeploy\w*\b|\bbuild\b(?!\s+(?:the\s+|a\s+|an\s+)?(?:[\w-]+\s+){0,2}"
         r"(?:segments?|features?|reports?|summar\w+|datasets?|models?|aggregates?|tables?|views?|cohorts?|audiences?"
         r"|embeddings?|indexes|metrics|dashboards?|profiles?|scores?)\b)|\bcompile\b|\brestart\w*\b"
-        r"|\bdocker\b|\bgzip\b|\bgunzip\b|\btar\b|\bregistry\b|\bgit\b|\bdbt\b|\bmake\b|\brsync\b|\bcli\b|\bterraform\b|\bansible\b|\bhelm\b|\bspark-submit\b|\.sh\b")),
+        r"|\bdocker\b|\bgzip\b|\bgunzip\b|\btar\b|\bregistry\b|\bgit\b|\bdbt\b|\bmake\b(?!\s+(?:the|a|an|sure|it|them)\b)|\brsync\b|\bcli\b|\bterraform\b|\bansible\b|\bhelm\b|\bspark-submit\b|\.sh\b")),
 )  # fmt: skip
 
 # Single quotes only around words ("post 'queue ok'"), never the apostrophe of "it's".

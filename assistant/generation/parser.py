@@ -21,7 +21,7 @@ from assistant.generation.steps import OTHERWISE, STOP_WORDS, VERBS, is_verb, sp
 
 _NAME = re.compile(
     r"\b(?:called|named|call\s+it|name\s*:|dag\s+id|dag_id)\s*[:=]?\s*[`'\"]?([A-Za-z][\w-]{2,62})[`'\"]?"
-    r"|\bdag\s*:?\s+[`'\"]([A-Za-z][\w-]{2,62})[`'\"]"
+    r"|(?:^|(?<=[.\n]\s)|(?<=\n)|(?<=:\s))dag\s*:?\s+[`'\"]([A-Za-z][\w-]{2,62})[`'\"]"
     r"|^\s*#+\s*([A-Za-z][\w-]{2,62})\s*$",
     re.I | re.M,
 )

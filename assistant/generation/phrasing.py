@@ -11,18 +11,31 @@ import re
 # "- pull the data", "* train", "1. wait", "2) load" at the start of a line: one step each.
 _LINE_ITEM = re.compile(r"(?m)^[ \t]*(?:[-*•]|\(?\d{1,2}[.)])[ \t]+")
 _GREETING = re.compile(
-    r"(?i)^\s*(?:(?:hey|hi|hello|dear)(?:\s+(?-i:[A-Z][a-z]+)(?=\s*[,!]))?|yo|ok|okay)\b[\s,!.]*"
+    r"(?i)^\s*(?:(?:hey|hi|hello|dear)(?:\s+(?:(?-i:[A-Z][a-z]+)|team|all|everyone|folks|guys)(?=\s*[,!]))?|yo|ok|okay)"
+    r"\b[\s,!.]*"
 )
 # "JIRA BILL-482:", "OPS-17 -": a ticket key before the text.
-_TICKET = re.compile(r"^\s*(?:jira\s+)?(?-i:[A-Z][A-Z0-9]+-\d+)\s*[:\-–]\s*", re.I)
+_TICKET = re.compile(
+    r"^\s*(?:jira\s+)?(?:\[(?-i:[A-Z][A-Z0-9]+-\d+)\]|(?-i:[A-Z][A-Z0-9]+-\d+)\s*[:\-–])\s*", re.I
+)
+# "As a payroll admin, I want overtime computed, so that payslips are right.": why and for whom.
+_USER_STORY = re.compile(
+    r"(?i)(?:^|(?<=[.!?]\s))(?:(?:user\s+)?story\s*:\s*)?as\s+(?:a|an|the)\s+[^,.]{1,60}?,?\s+(?:i|we)\s+"
+    r"(?:want|need|would\s+like)\b(?:[^.!?]|\.(?=\S))*[.!?]\s+(?=\S)"
+)
+_DASH_SIGNATURE = re.compile(r"\s*[—–]\s*(?-i:[A-Z][a-z]+)\s*$")
 # "Thanks,\nMarcus", "Cheers!", "Best regards, Ann" at the end of a message.
 _SIGN_OFF = re.compile(
     r"(?i)(?:^|[.!?\n]\s*)(?:thanks|thank\s+you|cheers|best|regards|best\s+regards|kind\s+regards)"
     r"[\s,!.]*(?:\n?\s*[A-Z][\w-]*)?[\s.!]*$"
 )
 # Markdown headings, "Steps:" and other labels on a line of their own, "(context: ...)" notes.
-_HEADING_LINE = re.compile(r"(?im)^\s*(?:#+\s*[^\n]*|(?:steps|tasks|flow|the\s+flow|details|notes?)\s*:\s*)$")
-_STEPS_LABEL = re.compile(r"(?i)(?:^|(?<=[.!?]\s))(?:steps|tasks|the\s+flow|flow)\s*:\s*")
+_HEADING_LINE = re.compile(
+    r"(?im)^\s*(?:#+\s*[^\n]*|(?:steps|tasks|flow|the\s+flow|details|notes?|acceptance\s+criteria|ac)\s*:\s*)$"
+)
+_STEPS_LABEL = re.compile(
+    r"(?i)(?:^|(?<=[.!?;:]\s))(?:steps|tasks|the\s+flow|flow|acceptance\s+criteria|ac|runbook|procedure)\s*:\s*"
+)
 _CONTEXT_NOTE = re.compile(r"(?i)\(\s*(?:context|note|fyi|background|for\s+context)\s*:[^()]*\)")
 # "To make sure the data is complete, first wait ...": why a step is there, not a step.
 _WHY_CLAUSE = re.compile(
@@ -33,10 +46,12 @@ _DASH_TITLE = re.compile(r"^([\w\s]{3,40}?)\s+[-–—]\s+(?=\w)")
 _REQUEST = re.compile(
     r"(?i)^\s*(?:as\s+(?:a|an|the)\s+[\w\s-]{1,40}?,?\s+(?=i\b|we\b))?(?:for\s+[^,.:;]{1,60}?,?\s+(?=i\b|we\b))?"
     r"(?:(?:can|could|would|will)\s+(?:you|u)\s+(?:please\s+|pls\s+)?|please\s+|pls\s+"
-    r"|(?:i|we)(?:\s+(?:need|want|would\s+like)|\s*'d\s+like)\s+(?:you\s+to\s+)?|let's\s+)"
+    r"|(?:i|we)(?:\s+(?:need|want|would\s+like)|\s*'d\s+like)\s+(?:you\s+to\s+|the\s+(?:pipeline|dag|job|workflow)\s+to\s+)?"
+    r"|let's\s+"
+    r"|i'?m\s+looking\s+for\s+|(?:can|could)\s+we\s+(?:get|have)\s+)"
     r"(?:(?:set\s+up|setup|make|create|build|write|generate|add|give\s+me)\s+)?(?:me\s+|us\s+)?"
     r"(?:a\s+|an\s+|one\s+)?(?:new\s+)?(?P<when>(?:nightly|daily|hourly|weekly|monthly)\s+)?(?:airflow\s+)?"
-    r"(?:dag|pipeline|workflow|job|something)?\s*(?:\([^()]*\)\s*)?(?:that|which|to|:)?\s*,?\s*"
+    r"(?:dag|pipeline|workflow|job|something|thing)?\s*(?:\([^()]*\)\s*)?(?:that|which|to|:)?\s*,?\s*"
 )
 _REQUEST_SENTENCE = re.compile(
     r"(?i)^(?:can|could|would|will)\s+(?:you|u)\s+(?:please\s+)?(?:build|make|create|set\s+up|write|add)\s+"
@@ -48,13 +63,20 @@ _PLEASANTRIES = re.compile(
 )
 # "We want to compute X", "The pipeline should first wait for Y": the step is what follows.
 _INTENT = re.compile(
-    r"(?i)(?:^|(?<=[.;:!]\s))(?:we|i)\s+(?:want|need|would\s+like|'d\s+like)\s+(?:it\s+)?to\s+"
+    r"(?i)(?:^|(?<=[.;:!]\s))(?:(?:i\s+think|i\s+guess|maybe|so)\s+)?(?:we|i)\s+(?:want|need|would\s+like|'d\s+like)\s+"
+    r"(?:(?:it|the\s+(?:pipeline|dag|job|workflow))\s+)?to\s+"
+    r"|(?:^|(?<=[.;:!]\s))is\s+need\s+to\s+"
     r"|(?:^|(?<=[.;:!]\s))(?:the|this|our)\s+(?:pipeline|dag|workflow|job)\s+(?:should|must|needs\s+to|has\s+to|will)\s+"
     r"|(?:^|(?<=[.;:!]\s))it\s+(?:should|must|needs\s+to)\s+(?=\w+\s)"
 )
 # "Goal: catch late trucks early." says why, not what to do.
 _PURPOSE = re.compile(
     r"(?i)(?:^|(?<=[.;!]\s))(?:goal|purpose|context|why|background|motivation)\s*:[^.;!]*[.;!]\s*"
+)
+# "The process is triggered manually by the ML team.": no schedule, and no step.
+_MANUAL_SENTENCE = re.compile(
+    r"(?i)(?:^|(?<=[.!?]\s))[^.!?]*\b(?:triggered\s+(?:manually|by\s+hand)|manual(?:ly)?\s+trigger\w*"
+    r"|trigger\s+it\s+(?:manually|by\s+hand))\b[^.!?]*(?:[.!?]|$)\s*"
 )
 _STARTING = re.compile(r"(?i)\bstarting\s+(?:tmrw|tomorrow|today|tonight|now|next\s+\w+|on\s+\w+)\b")
 # Typos of the words the parser reads (schedules, kinds, order): fixed, the rest is left as typed.
@@ -68,6 +90,28 @@ _TYPO = re.compile(rf"(?i)\b(?:{'|'.join(_TYPOS)})\b")
 
 
 _VERB_HINTS = frozenset({"wait", "run", "copy", "load", "send", "call", "fetch", "email", "post", "upload"})
+
+
+def _without_request(text: str) -> str:
+    """ "Can you build a DAG that runs X": X. A schedule adjective ("a nightly DAG") and an aside
+    naming it ("(call it policy_sync)") stay."""
+    request = _REQUEST.match(text)
+    if not request or not request.group(0).strip():
+        return text
+    when = request.group("when") or ""
+    aside = re.search(r"\([^()]*\)", request.group(0))
+    return when + (aside.group(0) + " " if aside else "") + text[request.end() :]
+
+
+def _titled_list(text: str) -> str:
+    """ "monthly ledger close" on the line above a list is its title: it gets the colon of one."""
+    lines = text.splitlines()
+    if len(lines) < 3:
+        return text
+    titled = lines[0].rstrip().endswith((":", ".")) or bool(_LINE_ITEM.match(lines[0] + " "))
+    if len(lines) > 2 and _LINE_ITEM.match(lines[1] + " ") and not titled and len(lines[0].split()) <= 8:
+        lines[0] = lines[0].rstrip() + ":"
+    return "\n".join(lines)
 
 
 def _dash_title_dropped(text: str) -> str:
@@ -113,18 +157,14 @@ def _summary_sentence_dropped(text: str) -> str:
 def plain_description(description: str) -> str:
     """The description as one line of steps, without what only a person reading it needs."""
     # Items on lines of their own; on one line, "1) ... 2) ..." is left to the step splitter.
-    description = _SIGN_OFF.sub("", _HEADING_LINE.sub("", description.strip()))
+    description = _DASH_SIGNATURE.sub("", _SIGN_OFF.sub("", _HEADING_LINE.sub("", description.strip())))
+    description = _titled_list(description)
     text = _LINE_ITEM.sub("; ", description) if "\n" in description.strip() else description
     text = re.sub(r"^\s*[-*•]\s+", "", text)  # a single item
     text = " ".join(text.split()).lstrip("; ")
     text = _GREETING.sub("", text)
-    text = _REQUEST_SENTENCE.sub("", text)
-    request = _REQUEST.match(text)
-    if request and request.group(0).strip():
-        # "a nightly DAG that ...": the request goes, when it should run stays
-        when = request.group("when") or ""
-        aside = re.search(r"\([^()]*\)", request.group(0))  # "(call it policy_sync)"
-        text = when + (aside.group(0) + " " if aside else "") + text[request.end() :]
+    text = _USER_STORY.sub(_when_of, _REQUEST_SENTENCE.sub("", _TICKET.sub("", text)))
+    text = " ".join(_without_request(sentence) for sentence in re.split(r"(?<=[.!?])\s+", text))
     text = _STEPS_LABEL.sub("", _TICKET.sub("", text))
     text = _CONTEXT_NOTE.sub("", text)
     text = _WHY_CLAUSE.sub("", text)
@@ -132,6 +172,7 @@ def plain_description(description: str) -> str:
         w in _VERB_HINTS for w in _DASH_TITLE.match(text).group(1).lower().split()
     ):
         text = _dash_title_dropped(text)
+    text = _MANUAL_SENTENCE.sub("", text)
     text = _STARTING.sub("", text)
     text = _PLEASANTRIES.sub("", text)
     text = _TYPO.sub(lambda m: _TYPOS[m.group(0).lower()], text)

@@ -136,8 +136,8 @@ def _cron(m: re.Match[str]) -> str:
 _CRON_TEXT = r"[0-9*/,\-]+(?:\s+[0-9*/,\-]+){4}"
 RULES: list[tuple[re.Pattern[str], object]] = [
     (re.compile(rf"(?:\bcron\s*)?[\"'`]({_CRON_TEXT})[\"'`]|\bcron\s+({_CRON_TEXT})"), _cron),
-    (re.compile(rf"{_LEAD}\bevery\s+{_NUM}\s+(min(?:ute)?s?|h(?:ou)?rs?|hours?|days?)\b"), _every_n),
-    (re.compile(rf"{_LEAD}\bevery\s+(minute|hour|day)\b"), lambda m: _every_n_word(m.group(1))),
+    (re.compile(rf"{_LEAD}\b(?:every|each)\s+{_NUM}\s*(min(?:ute)?s?|h(?:ou)?rs?|hours?|h|days?)\b"), _every_n),
+    (re.compile(rf"{_LEAD}\b(?:every|each)\s+(minute|hour|day)\b"), lambda m: _every_n_word(m.group(1))),
     (re.compile(rf"{_LEAD}\b(?:every\s+|on\s+)?(?:weekdays?|week\s*days?|business\s+days?|mon(?:day)?\s*-\s*fri(?:day)?)"
                 rf"{_AT}"), _weekdays),
     (re.compile(rf"{_LEAD}\b(?:every\s+|on\s+)?weekends?{_AT}"), _weekends),
@@ -148,7 +148,7 @@ RULES: list[tuple[re.Pattern[str], object]] = [
     (re.compile(rf"{_LEAD}\bhourly\b"), _hourly_at),
     (re.compile(rf"{_LEAD}\btwice\s+a\s+day\b"), _twice_daily),
     (re.compile(rf"{_LEAD}\b(?:weekly|every\s+week|once\s+a\s+week)\b"), _weekly),
-    (re.compile(rf"{_LEAD}\b(?:on\s+the\s+(\d{{1,2}}|first)(?:st|nd|rd|th)?\s+(?:day\s+)?of\s+(?:each|every|the)\s+month{_AT}"
+    (re.compile(rf"{_LEAD}\b(?:(?:on\s+)?(?:the\s+)?(\d{{1,2}}|first)(?:st|nd|rd|th)?\s+(?:day\s+)?of\s+(?:each|every|the)\s+month{_AT}"
                 r"|monthly|every\s+month|once\s+a\s+month)\b"), _monthly),
     (re.compile(rf"{_LEAD}\b(?:monthly|every\s+month|once\s+a\s+month)\s*(?:at|@)\s*(?:{_TIME})"), _monthly_at),
     (re.compile(rf"{_LEAD}\b(?:weekly|every\s+week|once\s+a\s+week)\s*(?:at|@)\s*(?:{_TIME})"), _weekly_at),
@@ -165,7 +165,9 @@ RULES: list[tuple[re.Pattern[str], object]] = [
 # URLs, commands, paths and names of things ("reporting.daily_sales", "weekly_kpis") hold no schedule.
 _MASK = re.compile(r"[a-z0-9]+://\S+|`[^`]*`|(?<![\w])/[\w./*-]+|\b\w*_\w*\b|\b[a-z]\w+\.[a-z][\w.]*")
 _ATTRIBUTIVE = re.compile(r"\b(?:the|a|an|our|my|their|its|this|that)\s+$")
-_CONDITION = re.compile(r"\b(?:is|isn't|not|whether|if|unless)\s+(?:a\s+|an\s+|on\s+a\s+)?$")
+_CONDITION = re.compile(
+    r"\b(?:if|whether|unless)\b[^,.;]{0,40}\b(?:is|isn't|not)\s+(?:a\s+|an\s+|on\s+a\s+)?$|\b(?:whether|if|unless)\s+$"
+)
 _NOUN_AFTER = re.compile(
     r"\s+(?!(?:and|then|at|on|in|from|to|with|please|starting|except|but|or|via|using|for|by|if|so|until|is|are"
     r"|would|should|works|will|ok|okay|fine|too)\b|\w+ly\b)[a-z]"
@@ -183,7 +185,7 @@ def extract_schedule(text: str) -> tuple[str | None, str, str | None]:
     A time and a day said apart ("at 8:45 on weekdays", "monthly ... at 6am") make one schedule.
     With no schedule phrase: (None, text, None) — the DAG runs when triggered.
     """
-    text = _BARE_TIME.sub(r"\1 at \2", text)  # "every friday 4:30pm" -> "every friday at 4:30pm"
+    text = _BARE_TIME.sub(r"\1 at \3", text)  # "every friday 4:30pm" -> "every friday at 4:30pm"
     schedule, rest, phrase = _extract_one(text)
     if schedule is None:
         return schedule, rest, phrase
@@ -195,8 +197,8 @@ def extract_schedule(text: str) -> tuple[str | None, str, str | None]:
 
 
 _BARE_TIME = re.compile(
-    rf"(?i)\b((?:every\s+|on\s+)?(?:day|night|nightly|daily|weekdays?|weekends?|{_DAY}))\s+\(?"
-    r"(\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\d{1,2}:\d{2})(?!\w|:\d)\)?"
+    rf"(?i)\b((?:every\s+|on\s+)?(?:day|night|nightly|daily|weekdays?|weekends?|{_DAY}))\s+(\()?"
+    r"(\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)|\d{1,2}:\d{2})(?!\w|:\d)(?(2)\))"
 )
 _CRON_OF_PRESET = {
     "@hourly": "0 * * * *",

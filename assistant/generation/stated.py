@@ -51,7 +51,7 @@ _TIMEOUT = (
     re.compile(rf"{_START}{_DURATION}[ -]?(?:long\s+)?(?:execution[ _])?time[ -]?out\b", re.I),
 )
 _OWNER = re.compile(
-    rf"{_START}(?:(?:dag\s+)?owner(?:\s+is\s+|\s+to\s+|\s*[:=]\s*)|(?<!the\s)(?:dag\s+)?owner\s+|owned\s+by\s+)"
+    rf"{_START}(?:(?:dag\s+)?owner(?:\s+is\s+|\s+to\s+|\s+should\s+be\s+|\s*[:=]\s*)|(?<!the\s)(?:dag\s+)?owner\s+|owned\s+by\s+)"
     rf"{_QUOTE}{_NOT_A_NAME}({_NAME}){_QUOTE}{_END}",
     re.I,
 )

@@ -32,6 +32,8 @@ def is_verb(word: str) -> bool:
         word in VERBS
         or (word.endswith("s") and word[:-1] in VERBS)
         or (word.endswith("es") and word[:-2] in VERBS)
+        or (word.endswith("ed") and (word[:-2] in VERBS or word[:-1] in VERBS))  # "... and stored in x"
+        or (word.endswith("ied") and word[:-3] + "y" in VERBS)
     )
 
 
@@ -39,21 +41,21 @@ _STOP_TEXT = """a an the it its them this that these those our my your their his
     also afterwards please and of some all any every each just"""
 STOP_WORDS = frozenset(_STOP_TEXT.split())
 _LEADING = re.compile(
-    r"^(?:and\s+)?(?:then|finally|first(?:ly)?|next|afterwards|after\s+that|also|lastly|once\s+done|that|which|subsequently|so|basically|just|fourth|fifth|sixth|"
+    r"^(?:and\s+)?(?:then|finally|first(?:ly)?|next|afterwards|after\s+that|also|lastly|once\s+done|that|which|subsequently|so|basically|just|fourth|fifth|sixth|after(?=\s+if\b)|"
     r"when\s+done|and|last(?:ly)?|second(?:ly)?|third(?:ly)?|step\s+\d+:?)\b[\s,:]*",
     re.IGNORECASE,
 )
 _SPLIT = re.compile(
     r"\s*(?:[;,]|\.\s+|\.$|->|=>|→|>>|:\s)\s*(?:and\s+)?(?:then\s+)?"
     r"|(?<!\bis)(?<!\bare)(?<!\bbe)(?<!\bgets)\s+(?:and\s+)?then\s+"  # not "the file is then uploaded"
-    r"|\s+(?=otherwise\b|else\b)|\s+after\s+that\s+|\s+afterwards\s+|\s+followed\s+by\s+|\s+subsequently\s+"
+    r"|\s+(?=otherwise\b|else\b)|\s+and\s+(?=if\b)|\s+and\s+(?=the\s+\w+(?:\s+\w+)?\s+(?:is|are)\s+\w+ed\b)|\s+after\s+that\s+|\s+afterwards\s+|\s+followed\s+by\s+|\s+subsequently\s+"
     r"|\s+before\s+(?!anything\b|everything\b)(?=\w+ing\b|\w+\s)",
     re.IGNORECASE,
 )
 # "1) wait ... 2) load ...", "1. wait ... 2. load ...": item markers, once a list has a first and a second.
 _LIST_MARKER = re.compile(r"(?:^|\s)\(?(\d{1,2})[.)]\s+")
 # "Nightly feature pipeline: wait for ...": a title before a colon, when it has no verb of its own.
-_TITLE = re.compile(r"^([^:\"/()]{1,60}):\s+(?=\S)")
+_TITLE = re.compile(r"^((?:[^:\"/()]|\([^()]*\)){1,60}):\s+(?=\S)")
 _AND = re.compile(r"\s+(?:and|&)\s+(?:also\s+)?(?=(\w+))", re.IGNORECASE)
 _AFTER = re.compile(r"^(.+?)\s+(?:after|once|when|as\s+soon\s+as)\s+(.+)$", re.IGNORECASE)
 _LEAD_CONDITION = re.compile(
@@ -92,6 +94,10 @@ _RUN_ON = re.compile(
     r"(\x00\d+\x00|\b(?:them|it))\s+(?=(?:parse|load|send|email|upload|copy|transform|clean|validate|post|notify"
     r"|run|compute|write|insert|push|pull|call|trigger|archive)\b)",
     re.IGNORECASE,
+)
+# "sleep 2 minutes and after restart the service": "after" meaning "afterwards".
+_AND_AFTER = re.compile(
+    r"(?i)\s*\band\s+after(?:wards)?\s+(?:is\s+|we\s+)?(?=[a-z]+\b)(?!the\b|that\b|it\b|this\b)"
 )
 _FIRST_LAST = re.compile(r"(?i)\s+(?:first|beforehand|before\s+anything\s+else)$")
 _BEFORE_LEAD = re.compile(r"(?i)^(?:before|prior\s+to)\s+(?=\w+ing\b)")
@@ -184,7 +190,7 @@ def _without_title(text: str) -> str:
 
 
 _WORKFLOW_NOUNS = frozenset(
-    {"run", "job", "pipeline", "workflow", "dag", "etl", "process", "flow", "routine"}
+    {"run", "job", "pipeline", "workflow", "dag", "etl", "process", "flow", "routine", "procedure", "runbook"}
 )
 
 
@@ -217,7 +223,7 @@ _VERBS_BEFORE_AN_OBJECT = frozenset({"open", "close", "file", "raise", "page", "
 
 def split_steps(text: str) -> list[str]:
     """The steps of a description (schedule already removed), in execution order."""
-    text = _WHEN_DONE.sub(", then ", text)
+    text = _AND_AFTER.sub(", then ", _WHEN_DONE.sub(", then ", text))
     protected, saved = _protect(_unnumbered(_without_title(text.strip())))
     protected = _RUN_ON.sub(r"\1, ", protected)
     steps: list[str] = []
@@ -338,5 +344,8 @@ def _meaningful(step: str) -> bool:
         "obviously",
         "fine",
         "is",
+        "for",
+        "now",
+        "need",
     }
     return bool(words) and not all(w in filler for w in words)

@@ -268,3 +268,56 @@ def test_a_heading_names_the_dag_and_settings_lines_are_settings() -> None:
         "## churn_training\n\nThis DAG retrains the churn model. It first pulls the features with SQL."
     )
     assert spec.dag_id == "churn_training"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "schedule"),
+    [
+        (
+            "[ENG-1] As a payroll admin, I want overtime computed from the timesheets, so that payslips are right.\n"
+            "Acceptance criteria:\n- query raw hours from hr.timesheets\n- compute overtime per employee\n"
+            "- update hr.payslip_lines with the amounts",
+            ["sql", "python", "sql"],
+            None,
+        ),
+        (
+            "I'm looking for something that runs every Monday at 8am and emails the KPI link to ops@x.com.",
+            ["email"],
+            "0 8 * * 1",
+        ),
+        (
+            "hey, could we get a thing that runs every morning at 6, queries lms.enrollments and posts it in #edu on slack?",
+            ["sql", "slack"],
+            "0 6 * * *",
+        ),
+        (
+            "Is need to sleep 2 minute and after restart the service with `sudo systemctl restart kc`",
+            ["wait", "bash"],
+            None,
+        ),
+        (
+            "Each hour the shipment ETAs are fetched from https://api.fleet.com/etas and stored in logistics.etas.",
+            ["http", "sql"],
+            "@hourly",
+        ),
+        (
+            "every 4h: s3://ad-logs/bids/ → local → parse bid logs → write to bidding.win_rate → slack #bidding",
+            ["s3_copy", "python", "sql", "slack"],
+            "0 */4 * * *",
+        ),
+        (
+            "Irrigation procedure (runs daily 05:15):\n1. Call the weather API https://w.example/f\n2. Compute the schedule",
+            ["http", "python"],
+            "15 5 * * *",
+        ),
+        (
+            "The model is retrained on the latest ratings and the results are pushed via POST https://recs.tv/api. The process is triggered manually by the ML team.",
+            ["python", "http"],
+            None,
+        ),
+    ],
+)
+def test_round_seven_phrasings(text: str, expected: list[str], schedule: str | None) -> None:
+    spec = parse_description(text)
+    assert [t.kind for t in spec.tasks] == expected
+    assert spec.schedule == schedule
