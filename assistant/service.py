@@ -212,11 +212,12 @@ class Assistant:
 
     # -- learning from runs ---------------------------------------------------------------------
 
-    def predict(self, dag_id: str) -> Prediction:
-        """How likely the next run of ``dag_id`` is to fail, why, and what to do; "no history" if unseen."""
+    def predict(self, dag_id: str, *, test_connections: bool = True) -> Prediction:
+        """How likely the next run of ``dag_id`` is to fail, why, and what to do; "no history" if unseen.
+        ``test_connections``: Airflow tests the connections its tasks use first (a failing one warns)."""
         from assistant.learning import api
 
-        return api.predict(self.components, dag_id)
+        return api.predict(self.components, dag_id, test_connections=test_connections)
 
     def risk_warning(self, dag_id: str) -> str | None:
         """A one-line warning when the next run is likely to fail (to confirm before running), else None."""

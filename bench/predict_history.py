@@ -57,6 +57,10 @@ class TruthRun:
     incident: tuple[str, str, float] | None = None  # (kind, resource, start) of the incident it is in
     incident_chance: float = 0.0  # that the incident makes it fail
     background_chance: float = 0.0  # that it fails otherwise (a timeout on the growth, flakiness)
+    # Connections whose test (Airflow's ``test_connection``) fails twice just before the run (the
+    # assistant tests a failing one again): an expired token always does, a partner API that is down
+    # nearly always; now and then a test fails spuriously.
+    failing_tests: frozenset[str] = frozenset()
 
     @property
     def oracle(self) -> float:
@@ -209,7 +213,16 @@ def dag_history(
         if cause is None and tries is None:
             cause = "flaky"
         run = _record(rng, dag, hours, version, duration, timeout_s, cause, tries or 1)
-        runs.append(replace(run, incident=hidden[0], incident_chance=hidden[1], background_chance=hidden[2]))
+        tests = _failing_tests(rng, dag, _inside(hours, expired), _inside(hours, outages))
+        runs.append(
+            replace(
+                run,
+                incident=hidden[0],
+                incident_chance=hidden[1],
+                background_chance=hidden[2],
+                failing_tests=tests,
+            )
+        )
         hours += dag.every_h * rng.uniform(0.98, 1.02)
     return runs
 
@@ -241,6 +254,28 @@ def _hidden_state(
     if window is not None:
         return ("outage", dag.upstream or "", window), 0.95, background
     return None, 0.0, background
+
+
+SPURIOUS_TEST_FAILURE = 0.005
+OUTAGE_TEST_FAILURE = 0.95
+
+
+def _failing_tests(rng: random.Random, dag: DagProfile, expired: bool, outage: bool) -> frozenset[str]:
+    """The connections of ``dag`` whose test fails at the start of a run (see TruthRun)."""
+    failing = set()
+    for task, conn_ids in task_connections(dag).items():
+        for conn_id in conn_ids:
+            if all(_test_fails(rng, task, expired, outage) for _ in range(2)):  # a failure is tested again
+                failing.add(conn_id)
+    return frozenset(failing)
+
+
+def _test_fails(rng: random.Random, task: str, expired: bool, outage: bool) -> bool:
+    if task == "upload_to_s3" and expired:
+        return True
+    if task == "fetch_api" and outage and rng.random() < OUTAGE_TEST_FAILURE:
+        return True
+    return rng.random() < SPURIOUS_TEST_FAILURE
 
 
 def _window(hours: float, windows: list[tuple[float, float]]) -> float | None:

@@ -75,3 +75,12 @@ class ImportErrorInfo:
 class Health:
     ok: bool
     components: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    """What Airflow's own connection test says of one connection now (``ok`` None: not testable)."""
+
+    conn_id: str
+    ok: bool | None
+    message: str

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from assistant.airflow.models import DagInfo, DagRunInfo, Health, ImportErrorInfo, TaskInstanceInfo
+from assistant.airflow.models import (
+    ConnectionCheck,
+    DagInfo,
+    DagRunInfo,
+    Health,
+    ImportErrorInfo,
+    TaskInstanceInfo,
+)
 
 
 class AirflowPort(Protocol):
@@ -35,5 +42,7 @@ class AirflowPort(Protocol):
     def task_timeouts(self, dag_id: str) -> dict[str, float | None]: ...
 
     def import_errors(self) -> list[ImportErrorInfo]: ...
+
+    def test_connection(self, conn_id: str) -> ConnectionCheck: ...
 
     def reparse(self, file_token: str) -> None: ...

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +20,14 @@ from urllib.parse import quote
 
 from assistant.airflow import lazy_client, parse
 from assistant.airflow.logs import render_log
-from assistant.airflow.models import DagInfo, DagRunInfo, Health, ImportErrorInfo, TaskInstanceInfo
+from assistant.airflow.models import (
+    ConnectionCheck,
+    DagInfo,
+    DagRunInfo,
+    Health,
+    ImportErrorInfo,
+    TaskInstanceInfo,
+)
 from assistant.airflow.token import TokenProvider
 from assistant.errors import (
     AirflowAuthError,
@@ -267,6 +275,39 @@ class RestAirflow:
         page = self._request("GET", f"/api/v2/dags/{_q(dag_id)}/tasks", dag_id=dag_id)
         return {t["task_id"]: parse.seconds(t.get("execution_timeout")) for t in page.get("tasks") or []}
 
+    # -- connections ----------------------------------------------------------------------------
+
+    def test_connection(self, conn_id: str) -> ConnectionCheck:
+        """Airflow's test of a stored connection (its hook's ``test_connection``), run by Airflow.
+
+        The secrets never travel: the test body names the connection and Airflow merges the
+        hidden fields of the stored one. Not testable (``ok`` None): no such connection, testing
+        disabled in Airflow (``[core] test_connection``), or a type whose hook has no test.
+        """
+        try:
+            stored = self._request("GET", f"/api/v2/connections/{_q(conn_id)}")
+        except (AirflowAuthError, UsageError) as exc:
+            return ConnectionCheck(conn_id, None, exc.message)
+        except AirflowError as exc:
+            if "404" in exc.message:
+                return ConnectionCheck(conn_id, None, f"Airflow has no connection {conn_id!r}")
+            raise
+        body = {key: stored.get(key) for key in _CONNECTION_FIELDS if stored.get(key) is not None}
+        try:
+            result = self._request(
+                "POST", "/api/v2/connections/test", body=body, timeout_s=CONNECTION_TEST_TIMEOUT_S
+            )
+        except AirflowAuthError:
+            return ConnectionCheck(
+                conn_id, None, "Airflow does not test connections (set [core] test_connection = Enabled)"
+            )
+        except UsageError as exc:
+            return ConnectionCheck(conn_id, None, exc.message)
+        message = str((result or {}).get("message") or "")
+        if not (result or {}).get("status") and _UNTESTABLE.search(message):
+            return ConnectionCheck(conn_id, None, message)
+        return ConnectionCheck(conn_id, bool((result or {}).get("status")), message)
+
     # -- parsing ------------------------------------------------------------------------------
 
     def import_errors(self) -> list[ImportErrorInfo]:
@@ -275,6 +316,12 @@ class RestAirflow:
 
     def reparse(self, file_token: str) -> None:
         self._request("PUT", f"/api/v2/parseDagFile/{_q(file_token)}")
+
+
+_CONNECTION_FIELDS = ("connection_id", "conn_type", "host", "port", "schema", "login", "extra")
+CONNECTION_TEST_TIMEOUT_S = 15.0
+# A hook without a test, or an unknown type: nothing is known about the connection then.
+_UNTESTABLE = re.compile(r"(?i)not\s+(?:implemented|supported)|no\s+hook|unknown\s+hook|does\s+not\s+support")
 
 
 def _q(part: str) -> str:

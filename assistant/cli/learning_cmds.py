@@ -12,11 +12,16 @@ _RISK_STYLE = {"high": "red", "medium": "yellow", "low": "green", "unknown": "di
 
 @click.command()
 @click.argument("dag_id")
+@click.option(
+    "--no-connection-tests",
+    is_flag=True,
+    help="Do not ask Airflow to test the connections the DAG uses (history only).",
+)
 @json_option
 @click.pass_context
-def predict(ctx: click.Context, dag_id: str, as_json: bool) -> None:
+def predict(ctx: click.Context, dag_id: str, no_connection_tests: bool, as_json: bool) -> None:
     """How likely the next run of DAG_ID is to fail, why, and what to do about it."""
-    prediction = ctx.obj.assistant.predict(dag_id)
+    prediction = ctx.obj.assistant.predict(dag_id, test_connections=not no_connection_tests)
     if as_json:
         output.print_json(prediction)
         return

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from assistant.errors import AirflowError, AirflowUnavailable
-from assistant.learning import advisor, ingest, pages, predictor, reporter, store
+from assistant.learning import advisor, ingest, pages, predictor, preflight, reporter, store
 from assistant.learning.history import extract
 from assistant.learning.peers import LOOKBACK, PeerIndex
 
@@ -41,9 +41,12 @@ def refresh(components: Components, dag_id: str | None = None) -> int:
         return 0
 
 
-def predict(components: Components, dag_id: str, now: datetime | None = None) -> predictor.Prediction:
+def predict(
+    components: Components, dag_id: str, now: datetime | None = None, *, test_connections: bool = True
+) -> predictor.Prediction:
     """The warning for the next run of ``dag_id``: its own history, the other DAGs' recent failures
-    (a shared connection or upstream), and its tasks' durations against their execution_timeout."""
+    (a shared connection or upstream), its tasks' durations against their execution_timeout, and
+    (``test_connections``) Airflow's test of each connection its tasks use, run just now."""
     now = now or datetime.now(UTC)
     airflow, db = components.airflow, components.db
     refresh(components, dag_id)  # also a clear DagNotFound for an unknown DAG
@@ -63,7 +66,13 @@ def predict(components: Components, dag_id: str, now: datetime | None = None) ->
         timeouts=ingest.task_timeouts(airflow, dag_id),
         connections=connections,
     )
-    return predictor.predict(dag_id, features, now)
+    own = connections[dag_id]
+    checks = (
+        preflight.preflight(components.airflow.test_connection, {c for ids in own.values() for c in ids})
+        if test_connections
+        else None
+    )
+    return predictor.predict(dag_id, features, now, preflight=checks)
 
 
 def _connections(components: Components, dag_id: str) -> dict[str, frozenset[str]]:

@@ -33,11 +33,14 @@ from datetime import datetime
 
 from assistant.learning.history import HistoryFeatures, Tally
 from assistant.learning.peers import SHARED_PRIORS, SharedSignal
+from assistant.learning.preflight import Preflight
 from assistant.learning.records import Prior
 from assistant.learning.trend import TimeoutTrend, timed_out_at
 from assistant.learning.wording import ago, duration, recommend, since
 
-HIGH_RISK = 0.557  # fitted on bench/predict training seeds 1, 6-14 (precision >= 0.9)
+HIGH_RISK = (
+    0.559  # fitted on bench/predict training seeds 1, 6-14, connection tests included (precision >= 0.9)
+)
 MEDIUM_RISK = 0.25
 STALE_SUCCESS_DAYS = 7.0
 STALE_ODDS_FACTOR = 1.5
@@ -46,6 +49,9 @@ STALE_ODDS_FACTOR = 1.5
 ONSET_PRIOR = Prior(0.1, 4.0)
 PERSISTENCE_PRIOR = Prior(0.6, 2.0)
 AFTER_FIX_PRIOR = Prior(0.15, 2.0)
+# A connection the DAG uses fails Airflow's test now: its tasks on it fail too, nearly always (an
+# outage may end between the test and the task). Fitted on bench/predict training seeds.
+PREFLIGHT_FAILS = 0.93
 POOLED_PRIOR = PERSISTENCE_PRIOR  # the persistence of a failure across the other DAGs, from this prior
 POOLED_STRENGTH = 4.0  # the other DAGs' rate, worth this many of this DAG's own situations
 MIN_TIMEOUT_CHANCE = 0.05  # below this, a task's durations are not worth a word
@@ -85,9 +91,17 @@ def level(probability: float, high: float = HIGH_RISK) -> str:
 
 
 def predict(
-    dag_id: str, features: HistoryFeatures, now: datetime, *, high_threshold: float = HIGH_RISK
+    dag_id: str,
+    features: HistoryFeatures,
+    now: datetime,
+    *,
+    high_threshold: float = HIGH_RISK,
+    preflight: Preflight | None = None,
 ) -> Prediction:
-    if features.runs == 0:
+    """The warning for the next run of ``dag_id``: its history (``features``) and, when given, the
+    connection tests Airflow just ran (a failing one is a cause history cannot foresee)."""
+    failing = preflight.failing if preflight is not None else []
+    if features.runs == 0 and not failing:
         return Prediction(
             dag_id,
             "unknown",
@@ -95,12 +109,27 @@ def predict(
             f"no history: I have not seen a finished run of {dag_id} yet, so I cannot estimate its risk",
             "run it once and watch the outcome; I will learn from it",
             "low",
+            evidence=[preflight.describe()] if preflight is not None else [],
         )
     evidence = [f"{features.failures_in_window} of the last {features.window} runs failed"]
-    if features.last_cause is None:
+    if features.runs == 0:
+        estimate = _Estimate(0.0, f"no finished run of {dag_id} seen yet", 0, None)
+    elif features.last_cause is None:
         estimate = _after_success(features, now, evidence)
     else:
         estimate = _after_failure(features, now, evidence)
+    if preflight is not None:
+        evidence.append(preflight.describe())
+    for check in failing[:1]:
+        words = f"connection {check.conn_id} fails Airflow's connection test just now: {check.message}"
+        _add_cause(
+            estimate,
+            PREFLIGHT_FAILS,
+            words,
+            f"{check.conn_id}: connection test: {check.message}",
+            10,
+            again=False,
+        )
     probability = round(min(max(estimate.probability, 0.0), 1.0), 3)
     risk = level(probability, high_threshold)
     support = estimate.support

@@ -10,6 +10,7 @@ _ADVICE = (
         "renew the credentials its connection uses",
     ),
     (("timeout", "timed out"), "raise execution_timeout or make the task faster"),
+    (("connection test",), "fix that connection in Airflow (Admin > Connections) until its test passes"),
     (
         ("connection", "unavailable", "503", "502", "refused", "upstream", "dns"),
         "check that the upstream service is reachable again",

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 import pytest
 
 from assistant.airflow.visibility import wait_for_dags
 from assistant.compose import build_assistant
-from tests.airflow_helpers import drop_dag
+from tests.airflow_helpers import delete_connection, drop_dag, put_fs_connection
 
 pytestmark = pytest.mark.integration
 
@@ -65,3 +66,30 @@ def test_repeated_failure_then_fix(dag_dir: Path, run_cli: object) -> None:
     proposal = assistant.learn(apply=False)
     page = next(p for p in proposal.proposals if p.dag_id == dag_id)
     assert "ExpiredToken" in page.diff and not page.path.exists()
+
+
+def test_a_connection_failing_its_test_is_a_warning_before_any_run(dag_dir: Path, tmp_path: Path) -> None:
+    assistant = build_assistant()
+    airflow = assistant.components.airflow
+    conn_id = f"fs_preflight_{uuid.uuid4().hex[:8]}"
+    dag_id, path = drop_dag(dag_dir, "sensor_dag")
+    path.write_text(path.read_text().replace("CONN_ID", conn_id))
+    inbox = tmp_path / "inbox"
+    put_fs_connection(airflow, conn_id, inbox)
+    try:
+        assert dag_id in wait_for_dags(airflow, [dag_id], timeout_s=90).visible
+
+        risky = assistant.predict(dag_id)  # no run yet: only Airflow's test of the connection speaks
+        assert risky.risk == "high", risky
+        assert f"connection {conn_id} fails Airflow's connection test" in risky.reason
+        assert "does not exist" in risky.reason
+        assert "fix that connection in Airflow" in risky.recommendation
+        warning = assistant.risk_warning(dag_id)
+        assert warning is not None and conn_id in warning
+
+        inbox.mkdir()
+        calm = assistant.predict(dag_id)
+        assert calm.risk == "unknown", calm
+        assert any(f"{conn_id} ok" in line for line in calm.evidence)
+    finally:
+        delete_connection(airflow, conn_id)

@@ -234,3 +234,32 @@ def test_a_failure_that_persisted_in_other_dags_is_likely_to_fail_again_on_its_f
     transient += [task_run(d, h + 1, 5, task="upload") for d, h in (("a", 0), ("b", 5))]
     passing = predict("ours", extract(ours, "v1", now=now, peers=_index(*transient, *ours)), now)
     assert passing.probability is not None and passing.probability < alone.probability
+
+
+# -- connection tests just before the run -------------------------------------------------------
+
+
+def test_a_connection_failing_its_test_warns_even_without_history_and_passing_ones_do_not() -> None:
+    from assistant.airflow.models import ConnectionCheck
+    from assistant.learning.preflight import Preflight, preflight
+
+    now = T0 + timedelta(hours=1)
+    empty = extract([], "v1", now=now)
+    failing = Preflight((ConnectionCheck("aws_prod", False, "ExpiredToken: the token has expired"),))
+    warned = predict("ours", empty, now, preflight=failing)
+    assert warned.risk == "high" and "connection aws_prod fails Airflow's connection test" in warned.reason
+    assert "renew the credentials" in warned.recommendation  # the test's message says which fix
+    quiet = predict("ours", empty, now, preflight=Preflight((ConnectionCheck("aws_prod", True, "ok"),)))
+    assert quiet.risk == "unknown" and quiet.evidence == ["connection tests just now: aws_prod ok"]
+    history = [task_run("ours", i, 5, task="upload") for i in range(20)]
+    calm = predict("ours", extract(history, "v1", now=T0 + timedelta(hours=20)), now)
+    with_tests = predict("ours", extract(history, "v1", now=T0 + timedelta(hours=20)), now, preflight=failing)
+    assert calm.risk == "low" and with_tests.risk == "high"
+
+    calls: list[str] = []
+
+    def blip(conn_id: str) -> ConnectionCheck:  # fails once, then passes: a blip is not a warning
+        calls.append(conn_id)
+        return ConnectionCheck(conn_id, len(calls) > 1, "timed out" if len(calls) == 1 else "ok")
+
+    assert preflight(blip, ["http_partner"]).failing == [] and calls == ["http_partner", "http_partner"]
