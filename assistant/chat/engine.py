@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from assistant.chat import dialog
+from assistant.chat import dialog, handlers_settings
 from assistant.chat.handlers import Context, Handler
 from assistant.chat.replies import Reply
 from assistant.chat.resolve import resolve_dag
@@ -28,7 +29,11 @@ _FOLLOW_UP = re.compile(
 _PRONOUN = re.compile(r"\b(it|its|that|this one|again|the same)\b", re.I)
 # Intents whose dag_id may come from the conversation's context ("show its logs").
 _DAG_CONTEXT_INTENTS = {"run_dag", "dag_status", "dag_logs", "predict_failure"}
-_REPO_CONTEXT_INTENTS = {"sync_repo", "remove_repo", "rollback"}
+_REPO_CONTEXT_INTENTS = {"sync_repo", "remove_repo", "rollback", "repo_settings"}
+# Intents whose confirmation looks at reality first: None from one means nothing to confirm.
+_CONFIRMATIONS: dict[str, Callable[[Assistant, dict[str, Any]], Reply | None]] = {
+    "repo_settings": handlers_settings.confirmation,
+}
 
 
 @dataclass
@@ -120,10 +125,11 @@ class Conversation:
         if dialog.is_no(text):
             self.pending = None
             return Reply("Cancelled.", intent=pending.intent)
-        if self._is_new_request(text):
+        value = dialog.coerce_answer(slot, text)
+        # an answer that names settings ("the develop branch") is one, however request-like
+        if not isinstance(value, dict) and self._is_new_request(text):
             self.pending = None
             return None
-        value = dialog.coerce_answer(slot, text)
         if value in (None, ""):
             return Reply(
                 f"That does not look right. {dialog.question(pending.intent, slot)}",
@@ -132,7 +138,8 @@ class Conversation:
                 awaiting=pending.awaiting,
             )
         self.pending = None
-        return self._proceed(pending.intent, {**pending.slots, slot: value})
+        answer = value if isinstance(value, dict) else {slot: value}
+        return self._proceed(pending.intent, {**pending.slots, **answer})
 
     def _is_new_request(self, text: str) -> bool:
         """An answer to "Which DAG?" is a name; a request the router is sure about is a new one."""
@@ -152,6 +159,8 @@ class Conversation:
             return Reply(
                 dialog.question(intent, missing), intent=intent, slots=slots, awaiting=f"slot:{missing}"
             )
+        if intent in _CONFIRMATIONS and not self.assume_yes:
+            return self._checked_confirmation(intent, slots)
         if intent in dialog.ALWAYS_CONFIRM and not self.assume_yes:
             self.pending = Pending(intent, slots, "confirm")
             return Reply(self._confirmation(intent, slots), intent=intent, slots=slots, awaiting="confirm")
@@ -173,6 +182,20 @@ class Conversation:
             )
             return f"Roll back {slots['target']}{version}? (yes/no)"
         return f"Go ahead with {intent.replace('_', ' ')}? (yes/no)"
+
+    def _checked_confirmation(self, intent: str, slots: dict[str, Any]) -> Reply:
+        """Ask what _CONFIRMATIONS words from reality (or its answer: an unknown name, "which
+        one?"); act at once when it finds nothing to confirm."""
+        try:
+            reply = _CONFIRMATIONS[intent](self.assistant, slots)
+        except AssistantError as exc:
+            reply = Reply(exc.message + (f"\nHint: {exc.hint}" if exc.hint else ""), ok=False)
+        if reply is None:
+            return self._act(intent, slots)
+        reply.intent, reply.slots = intent, dict(slots)
+        if reply.awaiting:
+            self.pending = Pending(intent, slots, reply.awaiting)
+        return reply
 
     def _risk_warning(self, slots: dict[str, Any]) -> str | None:
         """The failure check, on the DAG the name resolves to ("my deployment workflow" included);

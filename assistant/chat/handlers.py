@@ -32,6 +32,8 @@ Handler = Callable[["Assistant", dict[str, Any], Context], Reply]
 CAPABILITIES = (
     'add a Git repository of DAGs and deploy it ("add my repo https://…")',
     "sync, list, remove and roll back repositories",
+    "change what a repository deploys: its branch, tag or commit, DAG folder, namespace or URL"
+    ' ("switch etl to the develop branch")',
     "list deployed DAGs, run one and wait for it, show its status and logs",
     'validate a DAG file or folder ("is ./dags/etl.py safe?")',
     "generate a DAG from a description",

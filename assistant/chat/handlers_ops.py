@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.chat.handlers import Context, resolve_dag_slot
+from assistant.chat.handlers_settings import repo_settings
 from assistant.chat.replies import Reply
 from assistant.errors import RepoNotFound, UsageError
 
@@ -149,6 +150,7 @@ OPS_HANDLERS = {
     "list_repos": list_repos,
     "sync_repo": sync_repo,
     "rollback": rollback,
+    "repo_settings": repo_settings,
     "validate": validate,
     "predict_failure": predict_failure,
     "generate_dag": generate_dag,

@@ -23,9 +23,11 @@ _NOT_NEGATED = r"(?!.*\b(don't|do not|no longer|not|never|stop|stopped)\b)"  # "
 
 CUES: dict[str, tuple[str, ...]] = {
     "add_repo": (
-        r"\burl\b",
+        # not a new URL for a registered repository: "point etl at https://...", "the url of etl"
+        r"^(?!.*\b(point|points|pointed|change|switch|moved|lives|(url|remote) of)\b).*\burl\b",
         rf"^{_NOT_NEGATED}.*\b(add|connect|register|track|link|hook up|onboard|plug in|subscribe to)\b.*\b(repo|"
         r"repository|repositories|repos|git)\b",
+        r"\bstart (tracking|following|watching)\b",  # the other side of remove_repo's "stop tracking"
     ),
     "remove_repo": (
         r"\b(remove|delete|disconnect|unregister|untrack|unlink|detach|forget|drop|get rid of)\b.*\b(repo|"
@@ -42,6 +44,20 @@ CUES: dict[str, tuple[str, ...]] = {
         r"repos|repositories|git|remote|everything|changes)\b",
         r"\b(i|we) (just )?(pushed|committed|merged)\b",
         r"^(re-?)?sync\b",
+    ),
+    "repo_settings": (
+        r"^(?!.*\b(add|connect|register|onboard|hook up|subscribe|clone)\b)"
+        r".*\b(switch|change|set|move|point|pin|freeze|edit|modify|reconfigure|transfer)\b"
+        r".*\b(branch|tag|namespace|folder|directory|path|url|remote|settings|configuration|commit)\b",
+        r"^(?!.*\b(add|connect|register|onboard|hook up|subscribe|clone)\b)"
+        r".*\b(use|make|have|let)\b.*\b(branch|tag|namespace|folder|directory|remote)\b",
+        r"\b(branch|tag|namespace|folder|directory|path|url|remote|settings|configuration) (of|for) (?!url)",
+        # not a rollback to an earlier release: "go back to tag v1.2.0 on etl"
+        r"^(?!.*\b(add|connect|register|onboard|hook up|subscribe|clone|url|go back|revert|roll ?back|undo"
+        r"|restore|downgrade)\b)"
+        r".*\b(from|to|onto) ((the )?[\w./-]+ (branch|tag)|(branch|tag) [\w./-]+)\b",
+        r"\bmove\b.*\b(to|into|under) (the )?(company|community|personal)\b",
+        r"\b(reconfigure|pin|pinned|freeze)\b",
     ),
     "list_dags": (
         r"\b(list|show|which|what|display|enumerate|how many)\b.*\b(dags|workflows|pipelines)\b",

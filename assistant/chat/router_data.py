@@ -33,6 +33,7 @@ INTENT_SLOTS: dict[str, tuple[str, ...]] = {
     "generate_dag": ("description",),
     "validate": ("target",),
     "rollback": ("target", "version"),
+    "repo_settings": ("name", "branch", "tag", "commit", "path", "namespace", "url"),
     "predict_failure": ("dag_id",),
     "marketplace_search": ("query",),
     "marketplace_install": ("name",),

@@ -433,6 +433,10 @@ def extract_slots(intent: str, text: str, corrector: TypoCorrector) -> dict[str,
     elif intent == "rollback":
         version = _version(message)
         slots = {"target": first(message.names(exclude={version} if version else None)), "version": version}
+    elif intent == "repo_settings":
+        from assistant.chat.slots_settings import settings_slots  # it builds on this module
+
+        slots = dict(settings_slots(message))
     elif intent == "marketplace_search":
         slots = {"query": _search_query(message)}
     elif intent == "marketplace_rate":

@@ -146,6 +146,53 @@ def test_requests_with_a_target_keep_their_action(
     assert (route.intent, route.slots) == (intent, slots)
 
 
+@pytest.mark.parametrize(
+    ("text", "slots"),
+    [
+        ("switch my workflows repo to the develop branch", {"name": "workflows", "branch": "develop"}),
+        ("deploy the etl repo from the release-2.4 tag", {"name": "etl", "tag": "release-2.4"}),
+        ("use dags/ as the DAG folder of analytics", {"name": "analytics", "path": "dags/"}),
+        ("move data-pipelines to the company namespace", {"name": "data-pipelines", "namespace": "company"}),
+        ("change the branch of ml-repo to main", {"name": "ml-repo", "branch": "main"}),
+        # words no example has
+        (
+            "could you have the payments repo follow the hotfix branch",
+            {"name": "payments", "branch": "hotfix"},
+        ),
+        (
+            "point crm at git@github.com:acme/crm-v2.git",
+            {"name": "crm", "url": "git@github.com:acme/crm-v2.git"},
+        ),
+        ("change the settings of etl", {"name": "etl"}),
+        ("switch it to the main branch", {"branch": "main"}),
+    ],
+)
+def test_repository_settings_are_their_own_intent(router: IntentRouter, text: str, slots: dict) -> None:
+    route = router.route(text)
+    assert (route.intent, route.slots) == ("repo_settings", slots)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        # near misses: the words of repo_settings, the request of another intent
+        ("add https://github.com/acme/etl.git on the develop branch", "add_repo"),
+        ("connect git@github.com:acme/ml.git to the company namespace", "add_repo"),
+        ("I pushed a fix to ml-repo, deploy it again", "sync_repo"),
+        ("deploy the newest commit of crm", "sync_repo"),
+        ("revert ml-repo to commit 9f8e7d6", "rollback"),
+        ("roll analytics back to the previous release", "rollback"),
+        ("which branch does each repo track?", "list_repos"),
+        ("list the dags in the company namespace", "list_dags"),
+        ("how do I change the branch a repository tracks?", "question"),
+    ],
+)
+def test_near_misses_of_repository_settings_keep_their_intent(
+    router: IntentRouter, text: str, intent: str
+) -> None:
+    assert router.route(text).intent == intent
+
+
 def test_a_date_in_words_is_conf_not_the_dag(router: IntentRouter) -> None:
     route = router.route("run my etl dag with date 2024-01-01")
     assert route.intent == "run_dag"
@@ -204,7 +251,7 @@ def test_decision_is_fitted_and_cached(
     assert again.decision == decision
     assert counting.texts == 1  # only the probe that identifies the model; the examples came from disk
     assert again.route("trigger aws_deploy").intent == "run_dag"
-    assert len(INTENTS) == 18
+    assert len(INTENTS) == 19
 
 
 @pytest.fixture
