@@ -12,6 +12,7 @@ repository is. The same rules read an answer to "What should I change?", where a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 
 from assistant.chat.router_data import vocabulary
 from assistant.chat.router_text import URL_RE, TypoCorrector, looks_like_identifier, outside
@@ -152,15 +153,13 @@ def _url(message: Message) -> str | None:
 
 def _ref(message: Message, names: list[str]) -> tuple[str, str] | None:
     """("branch" or "tag", value); a repository named on the way ("branch of ml") joins ``names``."""
-    for pattern in (REF_OF_RE, REF_TO_RE, REF_BEFORE_RE, REF_AFTER_RE):
-        for match in pattern.finditer(message.text):
-            value = _clean(match.group("value"))
-            if not outside(message.specials, match.start("value")) or not _plausible(value):
-                continue
-            if "name" in pattern.groupindex:
-                names.append(match.group("name"))
-            return match.group("kind").lower(), value
-    return None
+
+    def value_of(match: re.Match[str]) -> str | None:
+        value = _clean(match.group("value"))
+        return value if outside(message.specials, match.start("value")) and _plausible(value) else None
+
+    found = _first_value(message, (REF_OF_RE, REF_TO_RE, REF_BEFORE_RE, REF_AFTER_RE), names, value_of)
+    return (found[0].group("kind").lower(), found[1]) if found else None
 
 
 def _commit(message: Message) -> str | None:
@@ -178,25 +177,42 @@ def _commit(message: Message) -> str | None:
 def _path(message: Message, names: list[str]) -> str | None:
     if ROOT_RE.search(message.text) and re.search(r"\b(?:folder|directory|dir|path)\b", message.text, re.I):
         return "."
-    for pattern in (PATH_OF_RE, PATH_USE_RE, PATH_AFTER_RE, PATH_BEFORE_RE, PATH_LIVE_RE):
-        for match in pattern.finditer(message.text):
-            value = _clean(match.group("value"))
-            if URL_RE.fullmatch(value) or not _plausible(value, FOLDER_WORDS):
-                continue
-            if "name" in pattern.groupindex:
-                names.append(match.group("name"))
-            return value
-    return None
+
+    def value_of(match: re.Match[str]) -> str | None:
+        value = _clean(match.group("value"))
+        return None if URL_RE.fullmatch(value) or not _plausible(value, FOLDER_WORDS) else value
+
+    patterns = (PATH_OF_RE, PATH_USE_RE, PATH_AFTER_RE, PATH_BEFORE_RE, PATH_LIVE_RE)
+    found = _first_value(message, patterns, names, value_of)
+    return found[1] if found else None
 
 
 def _namespace(message: Message, names: list[str]) -> str | None:
-    for pattern in (NAMESPACE_OF_RE, NAMESPACE_BEFORE_RE, NAMESPACE_MOVE_RE):
+    def value_of(match: re.Match[str]) -> str | None:
+        found = namespace_of(match.group("value"))
+        return found if found and outside(message.specials, match.start("value")) else None
+
+    patterns = (NAMESPACE_OF_RE, NAMESPACE_BEFORE_RE, NAMESPACE_MOVE_RE)
+    found = _first_value(message, patterns, names, value_of)
+    return found[1] if found else None
+
+
+def _first_value(
+    message: Message,
+    patterns: Sequence[re.Pattern[str]],
+    names: list[str],
+    value_of: Callable[[re.Match[str]], str | None],
+) -> tuple[re.Match[str], str] | None:
+    """The first match of ``patterns`` (in their order) whose value ``value_of`` accepts, with that
+    value; a repository named on the way ("branch of ml", "path of growth") joins ``names``."""
+    for pattern in patterns:
         for match in pattern.finditer(message.text):
-            found = namespace_of(match.group("value"))
-            if found and outside(message.specials, match.start("value")):
-                if "name" in pattern.groupindex and match.group("name"):
-                    names.append(match.group("name"))
-                return found
+            value = value_of(match)
+            if value is None:
+                continue
+            if match.groupdict().get("name"):
+                names.append(match.group("name"))
+            return match, value
     return None
 
 

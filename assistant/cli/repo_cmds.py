@@ -12,7 +12,14 @@ from assistant.cli import output
 from assistant.errors import UsageError
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+no_wait_option = click.option("--no-wait", is_flag=True, help="Do not wait for Airflow to show the DAGs.")
 NAMESPACE_CHOICE = click.Choice(["company", "community", "personal"])
+
+
+def _policy_option(help_text: str) -> Any:
+    return click.option(
+        "--policy", "policy_file", type=click.Path(path_type=Path, dir_okay=False), help=help_text
+    )
 
 
 def _print_outcome(outcome: Any, as_json: bool) -> None:
@@ -24,8 +31,12 @@ def _print_outcome(outcome: Any, as_json: bool) -> None:
         click.echo(f"  policy: {outcome.policy}")
     for skipped in outcome.skipped:
         click.echo(f"  not published: {skipped.path} ({skipped.reason})")
-    if outcome.dags:
-        rows = [(d.dag_id, d.file, d.state, d.detail) for d in outcome.dags]
+    _print_dags(outcome.dags)
+
+
+def _print_dags(dags: list[Any]) -> None:
+    if dags:
+        rows = [(d.dag_id, d.file, d.state, d.detail) for d in dags]
         output.console().print(output.table(None, ["dag", "file", "state", ""], rows))
 
 
@@ -50,13 +61,10 @@ def repo() -> None:
 @click.option("--credential", help="Stored credential for fetching (see `assistant cred set`).")
 @click.option("--webhook-credential", help="Stored credential holding this repo's webhook secret.")
 @click.option("--unpause", is_flag=True, help="Unpause the DAGs this repo brings.")
-@click.option(
-    "--policy",
-    "policy_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Validation policy TOML for this repo (stored as a copy; default: the repo's .assistant/policy.toml).",
+@_policy_option(
+    "Validation policy TOML for this repo (stored as a copy; default: the repo's .assistant/policy.toml)."
 )
-@click.option("--no-wait", is_flag=True, help="Do not wait for Airflow to show the DAGs.")
+@no_wait_option
 @json_option
 @click.pass_context
 def repo_add(ctx: click.Context, url: str, no_wait: bool, as_json: bool, **options: Any) -> None:
@@ -124,14 +132,9 @@ def _policy_cell(repo: Any) -> str:
 @click.option("--webhook-credential", help="Stored credential holding the webhook secret.")
 @click.option("--no-webhook-credential", is_flag=True, help="Refuse webhooks for this repo.")
 @click.option("--unpause/--no-unpause", default=None, help="Unpause DAGs new in later deployments.")
-@click.option(
-    "--policy",
-    "policy_file",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Validation policy TOML for this repo (stored as a copy).",
-)
+@_policy_option("Validation policy TOML for this repo (stored as a copy).")
 @click.option("--no-policy", is_flag=True, help="Drop the policy set for this repo.")
-@click.option("--no-wait", is_flag=True, help="Do not wait for Airflow to show the DAGs.")
+@no_wait_option
 @json_option
 @click.pass_context
 def repo_set(ctx: click.Context, name: str, no_wait: bool, as_json: bool, **options: Any) -> None:
@@ -143,17 +146,14 @@ def repo_set(ctx: click.Context, name: str, no_wait: bool, as_json: bool, **opti
         click.echo(outcome.message)
         if outcome.deployment is not None:
             _print_outcome(outcome.deployment, False)
-        if outcome.dags:
-            rows = [(d.dag_id, d.file, d.state, d.detail) for d in outcome.dags]
-            output.console().print(output.table(None, ["dag", "file", "state", ""], rows))
-    if not outcome.ok:
-        sys.exit(1)
+        _print_dags(outcome.dags)
+    _exit_for([outcome])
 
 
 @repo.command("sync")
 @click.argument("name", required=False)
 @click.option("--force", is_flag=True, help="Validate and publish the newest commit even if it is deployed.")
-@click.option("--no-wait", is_flag=True, help="Do not wait for Airflow to show the DAGs.")
+@no_wait_option
 @json_option
 @click.pass_context
 def repo_sync(ctx: click.Context, name: str | None, force: bool, no_wait: bool, as_json: bool) -> None:
@@ -209,7 +209,7 @@ def repo_history(ctx: click.Context, name: str, limit: int, as_json: bool) -> No
 @click.option(
     "--to", "to_commit", help="Commit (or prefix) of a good deployment (default: the previous one)."
 )
-@click.option("--no-wait", is_flag=True, help="Do not wait for Airflow to show the DAGs.")
+@no_wait_option
 @json_option
 @click.pass_context
 def repo_rollback(ctx: click.Context, name: str, to_commit: str | None, no_wait: bool, as_json: bool) -> None:

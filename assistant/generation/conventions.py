@@ -223,8 +223,8 @@ def apply_layers(spec: DagSpec, layers: Sequence[Conventions]) -> Resolution:
     _settle_explicit(spec, resolution)
     for layer in layers:
         _apply_owner(spec, layer, resolution)
-        _apply_retries(spec, layer, resolution)
-        _apply_timeout(spec, layer, resolution)
+        for setting in _BOUNDED:
+            _apply_bounded(spec, layer, setting, resolution)
         for tag in layer.tags:
             if tag not in spec.tags and len(spec.tags) < MAX_TAGS_FROM_CONVENTIONS:
                 spec.tags.append(tag)
@@ -259,31 +259,40 @@ def _apply_owner(spec: DagSpec, layer: Conventions, resolution: Resolution) -> N
     resolution.add(layer.origin, f"owner {layer.owner}")
 
 
-def _apply_retries(spec: DagSpec, layer: Conventions, resolution: Resolution) -> None:
-    low, high = RETRIES_RANGE
-    if layer.retries is None or "retries" in resolution.settled:
-        return
-    if not low <= layer.retries <= high:
-        resolution.ignore(layer.origin, f"retries {layer.retries}", f"retries are between {low} and {high}")
-        return
-    spec.retries = layer.retries
-    resolution.settled["retries"] = layer.origin
-    resolution.add(layer.origin, f"retries {layer.retries}")
+@dataclass(frozen=True)
+class _Bounded:
+    """A whole-number setting a layer may give the spec, when within its bounds."""
+
+    key: str  # in Resolution.settled
+    attr: str  # of Conventions and of DagSpec
+    bounds: tuple[int, int]
+    shown: str  # the setting in words, formatted with the value
+    refusal: str  # why a value outside the bounds is ignored, formatted with them
 
 
-def _apply_timeout(spec: DagSpec, layer: Conventions, resolution: Resolution) -> None:
-    low, high = TIMEOUT_RANGE
-    minutes = layer.timeout_minutes
-    if minutes is None or "timeout" in resolution.settled:
+_BOUNDED = (
+    _Bounded("retries", "retries", RETRIES_RANGE, "retries {}", "retries are between {} and {}"),
+    _Bounded(
+        "timeout",
+        "timeout_minutes",
+        TIMEOUT_RANGE,
+        "execution_timeout {} min",
+        "it is between {} and {} minutes",
+    ),
+)
+
+
+def _apply_bounded(spec: DagSpec, layer: Conventions, setting: _Bounded, resolution: Resolution) -> None:
+    value = getattr(layer, setting.attr)
+    if value is None or setting.key in resolution.settled:
         return
-    if not low <= minutes <= high:
-        resolution.ignore(
-            layer.origin, f"execution_timeout {minutes} min", f"it is between {low} and {high} minutes"
-        )
+    low, high = setting.bounds
+    if not low <= value <= high:
+        resolution.ignore(layer.origin, setting.shown.format(value), setting.refusal.format(low, high))
         return
-    spec.timeout_minutes = minutes
-    resolution.settled["timeout"] = layer.origin
-    resolution.add(layer.origin, f"execution_timeout {minutes} min")
+    setattr(spec, setting.attr, value)
+    resolution.settled[setting.key] = layer.origin
+    resolution.add(layer.origin, setting.shown.format(value))
 
 
 def _apply_connection(task: TaskSpec, layers: Sequence[Conventions], resolution: Resolution) -> None:

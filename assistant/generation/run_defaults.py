@@ -185,18 +185,17 @@ def learn_run_defaults(
 def apply_run_defaults(spec: DagSpec, defaults: RunDefaults, resolution: Resolution) -> list[str]:
     """Fill what no higher source settled from ``defaults``; notes where runs suggest more than was kept."""
     notes: list[str] = []
-    kept_timeout = resolution.settled.get("timeout")
-    if kept_timeout:
-        timeouts = [(None, defaults.timeout), *defaults.task_timeouts.items()]
-        notes += _suggests_more("execution_timeout", timeouts, spec.timeout_minutes, " min", kept_timeout)
-    else:
-        _apply_timeouts(spec, defaults, resolution)
-    kept_retries = resolution.settled.get("retries")
-    if kept_retries:
-        retries = [(None, defaults.retries), *defaults.task_retries.items()]
-        notes += _suggests_more("retries", retries, spec.retries, "", kept_retries)
-    else:
-        _apply_retries(spec, defaults, resolution)
+    timeouts = [(None, defaults.timeout), *defaults.task_timeouts.items()]
+    retries = [(None, defaults.retries), *defaults.task_retries.items()]
+    for key, name, unit, learned, current, apply in (
+        ("timeout", "execution_timeout", " min", timeouts, spec.timeout_minutes, _apply_timeouts),
+        ("retries", "retries", "", retries, spec.retries, _apply_retries),
+    ):
+        kept = resolution.settled.get(key)
+        if kept:
+            notes += _suggests_more(name, learned, current, unit, kept)
+        else:
+            apply(spec, defaults, resolution)
     return notes
 
 

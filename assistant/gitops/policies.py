@@ -14,7 +14,7 @@ from pathlib import Path
 
 from assistant.errors import UsageError, ValidationFailed
 from assistant.gitops.git import TreeReader
-from assistant.validation.policy import Policy, parse_policy
+from assistant.validation.policy import Policy, parse_policy, read_policy_text
 
 REPO_POLICY_FILE = ".assistant/policy.toml"
 MAX_POLICY_BYTES = 64 * 1024
@@ -33,16 +33,7 @@ class ChosenPolicy:
 
 def read_policy_file(path: Path) -> str:
     """The TOML of a policy file for `repo add/set --policy` (checked now, stored as a copy)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(
-            f"policy file {path} does not exist", "pass an existing TOML file to --policy"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(
-            f"cannot read policy file {path}: {exc}", "pass a readable UTF-8 TOML file"
-        ) from None
+    text = read_policy_text(path)
     if len(text.encode("utf-8")) > MAX_POLICY_BYTES:
         raise UsageError(f"policy file {path} is over {MAX_POLICY_BYTES // 1024} KiB", "is it a policy file?")
     parse_policy(text, f"policy file {path}")

@@ -85,17 +85,21 @@ class Policy:
 
 def load_policy(path: Path) -> Policy:
     """Read a policy TOML file; unknown keys and bad values are usage errors with a hint."""
+    return parse_policy(read_policy_text(path), f"policy file {path}")
+
+
+def read_policy_text(path: Path) -> str:
+    """The text of the policy file given to --policy; a missing or unreadable one is a usage error."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise UsageError(
             f"policy file {path} does not exist", "pass an existing TOML file to --policy"
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(
-            f"cannot read policy file {path}: {exc}", "fix the TOML syntax of the policy file"
+            f"cannot read policy file {path}: {exc}", "pass a readable UTF-8 TOML file"
         ) from None
-    return parse_policy(text, f"policy file {path}")
 
 
 def parse_policy(text: str, source: str = "the policy") -> Policy:

@@ -9,23 +9,10 @@ from typing import Any
 
 import pytest
 
-from tests.gitops.gitrepos import RemoteRepo, dag_source, git, make_remote, unique
+from tests.gitops.gitrepos import dag_source, make_remote, unique
+from tests.gitops.live import removed_afterwards
 
 pytestmark = pytest.mark.integration
-
-
-def _push_branch(remote: RemoteRepo, branch: str, files: dict[str, str]) -> str:
-    """Commit ``files`` on a new ``branch`` of the remote; the working clone goes back to main."""
-    git(remote.work, "checkout", "-q", "-b", branch)
-    for rel, content in files.items():
-        (remote.work / rel).parent.mkdir(parents=True, exist_ok=True)
-        (remote.work / rel).write_text(content)
-    git(remote.work, "add", "-A")
-    git(remote.work, "commit", "-q", "-m", f"on {branch}")
-    git(remote.work, "push", "-q", "origin", branch)
-    sha = git(remote.work, "rev-parse", "HEAD")
-    git(remote.work, "checkout", "-q", remote.branch)
-    return sha
 
 
 def _chat(run_cli: Any, tmp_path: Path, lines: list[str]) -> tuple[int, list[str]]:
@@ -49,12 +36,12 @@ def test_switching_branch_in_chat_deploys_the_new_commit_after_confirmation(
     name, dag_id = f"workflows-{suffix}", f"chat_settings_{suffix}"
     remote = make_remote(tmp_path / "remotes", "flows")
     first = remote.commit({"dags/flow.py": dag_source(dag_id, "v1")})
-    develop = _push_branch(remote, "develop", {"dags/flow.py": dag_source(dag_id, "v2")})
-    broken = _push_branch(
-        remote, "broken", {"dags/flow.py": dag_source(dag_id, "v3"), "dags/bad.py": "def x(:\n"}
+    develop = remote.commit_on_branch("develop", {"dags/flow.py": dag_source(dag_id, "v2")})
+    broken = remote.commit_on_branch(
+        "broken", {"dags/flow.py": dag_source(dag_id, "v3"), "dags/bad.py": "def x(:\n"}
     )
     published = Path(live_airflow["ASSISTANT_DAGS_FOLDER"]) / "company" / name / "dags" / "flow.py"
-    try:
+    with removed_afterwards(run_cli, name):
         code, turns = _chat(
             run_cli,
             tmp_path,
@@ -97,6 +84,3 @@ def test_switching_branch_in_chat_deploys_the_new_commit_after_confirmation(
             "failing validation",
         )
         assert '"v2"' in published.read_text()  # Airflow still has the last good release
-    finally:
-        removed = run_cli("repo", "remove", name)
-    assert removed.returncode == 0, removed.stderr

@@ -15,6 +15,7 @@ import pytest
 from assistant.chat.router import INTENTS, IntentRouter, Route
 from assistant.chat.router_fit import REJECTION_TARGET, THRESHOLD_GRID
 from assistant.retrieval.embedder import Embedder, OnnxEmbedder, export_onnx, onnx_path, source_model_dir
+from tests.chat.settings_requests import PARTIAL_SETTINGS_REQUESTS, SETTINGS_REQUESTS
 
 
 @pytest.fixture(scope="session")
@@ -149,11 +150,8 @@ def test_requests_with_a_target_keep_their_action(
 @pytest.mark.parametrize(
     ("text", "slots"),
     [
-        ("switch my workflows repo to the develop branch", {"name": "workflows", "branch": "develop"}),
-        ("deploy the etl repo from the release-2.4 tag", {"name": "etl", "tag": "release-2.4"}),
-        ("use dags/ as the DAG folder of analytics", {"name": "analytics", "path": "dags/"}),
-        ("move data-pipelines to the company namespace", {"name": "data-pipelines", "namespace": "company"}),
-        ("change the branch of ml-repo to main", {"name": "ml-repo", "branch": "main"}),
+        *SETTINGS_REQUESTS,
+        *PARTIAL_SETTINGS_REQUESTS,
         # words no example has
         (
             "could you have the payments repo follow the hotfix branch",
@@ -163,8 +161,6 @@ def test_requests_with_a_target_keep_their_action(
             "point crm at git@github.com:acme/crm-v2.git",
             {"name": "crm", "url": "git@github.com:acme/crm-v2.git"},
         ),
-        ("change the settings of etl", {"name": "etl"}),
-        ("switch it to the main branch", {"branch": "main"}),
     ],
 )
 def test_repository_settings_are_their_own_intent(router: IntentRouter, text: str, slots: dict) -> None:

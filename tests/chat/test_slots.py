@@ -29,11 +29,6 @@ from assistant.chat.slots import extract_slots, mention_of
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def corrector() -> TypoCorrector:
-    return TypoCorrector(vocabulary())
-
-
 def test_add_repo_reads_url_namespace_branch_and_name(corrector: TypoCorrector) -> None:
     slots = extract_slots(
         "add_repo", "connect git@github.com:acme/x.git to COMPANY on branch develop as x-flows", corrector

@@ -5,28 +5,19 @@ from __future__ import annotations
 import pytest
 
 from assistant.chat import dialog
-from assistant.chat.router_data import vocabulary
 from assistant.chat.router_text import TypoCorrector
 from assistant.chat.slots import extract_slots
 from assistant.chat.slots_settings import settings_answer
+from tests.chat.settings_requests import PARTIAL_SETTINGS_REQUESTS, SETTINGS_REQUESTS
 
 SHA = "4f2a9c1d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39"
-
-
-@pytest.fixture(scope="module")
-def corrector() -> TypoCorrector:
-    return TypoCorrector(vocabulary())
 
 
 @pytest.mark.parametrize(
     ("text", "slots"),
     [
-        # the phrasings of the request
-        ("switch my workflows repo to the develop branch", {"name": "workflows", "branch": "develop"}),
-        ("deploy the etl repo from the release-2.4 tag", {"name": "etl", "tag": "release-2.4"}),
-        ("use dags/ as the DAG folder of analytics", {"name": "analytics", "path": "dags/"}),
-        ("move data-pipelines to the company namespace", {"name": "data-pipelines", "namespace": "company"}),
-        ("change the branch of ml-repo to main", {"name": "ml-repo", "branch": "main"}),
+        *SETTINGS_REQUESTS,
+        *PARTIAL_SETTINGS_REQUESTS,
         # each setting in other words
         ("Switch Reporting To Branch hotfix/login-7", {"name": "Reporting", "branch": "hotfix/login-7"}),
         ("make billing track the staging branch", {"name": "billing", "branch": "staging"}),
@@ -46,10 +37,8 @@ def corrector() -> TypoCorrector:
         ("change the settings of workflows-bb49783b", {"name": "workflows-bb49783b"}),
         ("pin etl to commit 3f9c2ab.", {"name": "etl", "commit": "3f9c2ab"}),
         # no setting named: the dialog asks which
-        ("change the settings of etl", {"name": "etl"}),
         ("edit the settings of the crm repo", {"name": "crm"}),
         # the repository from the conversation
-        ("switch it to the main branch", {"branch": "main"}),
         ("put that repo on the release branch", {"branch": "release"}),
     ],
 )

@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 from assistant.generation.conventions import apply_conventions, learn_conventions
 from assistant.generation.parser import parse_description
+from tests.generation.hits import Hit
 
 DEPLOYED = """
 with DAG(dag_id="orders_to_warehouse", tags=["finance", "orders"],
@@ -12,13 +10,6 @@ with DAG(dag_id="orders_to_warehouse", tags=["finance", "orders"],
     load = SQLExecuteQueryOperator(task_id="load", conn_id="dwh_postgres", sql="select 1")
     fetch = HttpOperator(task_id="fetch", http_conn_id="orders_api", endpoint="/orders")
 """
-
-
-@dataclass
-class Hit:
-    source: str
-    text: str
-    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 def test_conventions_of_similar_dags_fill_the_defaults() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from assistant.generation.stated import stated_settings
 from assistant.learning import store
 from assistant.learning.records import RunRecord, TaskOutcome
 from assistant.state import open_state
+from tests.generation.hits import Hit
 
 DEPLOYED = """
 with DAG(dag_id="orders_to_warehouse", tags=["finance", "orders"],
@@ -29,23 +30,15 @@ with DAG(dag_id="orders_to_warehouse", tags=["finance", "orders"],
 CONVENTIONS_PAGE = "- owner: data-platform\n- tags: platform\n- S3 connection: aws_prod\n"
 
 
-@dataclass
-class Passage:
-    source: str
-    text: str
-    section: str = "DAG conventions"
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-
-def similar(query: str, k: int) -> list[Passage]:
-    return [Passage("company/flows/orders.py", DEPLOYED, "", {"dag_id": "orders_to_warehouse"})]
+def similar(query: str, k: int) -> list[Hit]:
+    return [Hit("company/flows/orders.py", DEPLOYED, metadata={"dag_id": "orders_to_warehouse"})]
 
 
 def docs(page: str = CONVENTIONS_PAGE) -> DocsSearch:
-    return lambda query, k: [Passage("/srv/docs/conventions.md", page)]
+    return lambda query, k: [Hit("/srv/docs/conventions.md", page, "DAG conventions")]
 
 
-def unreachable(query: str, k: int) -> list[Passage]:
+def unreachable(query: str, k: int) -> list[Hit]:
     raise RetrievalError("the search index is unreadable", "rebuild it")
 
 
@@ -180,14 +173,6 @@ def test_conflicting_statements_in_the_docs_are_pointed_out() -> None:
         "The docs (conventions.md) also say owner legacy-team; the first statement of each was followed."
         in lines
     )
-
-
-@dataclass
-class Hit:
-    source: str
-    text: str
-    section: str = "Rules"
-    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 class Mirror:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -25,6 +23,7 @@ from assistant.generation.spec import DagSpec, TaskSpec
 from assistant.learning import store
 from assistant.learning.records import RunRecord, TaskOutcome
 from assistant.state import open_state
+from tests.generation.hits import Hit
 
 CODE = """
 with DAG(dag_id="orders_dwh", default_args={"owner": "finance-data"}):
@@ -32,13 +31,6 @@ with DAG(dag_id="orders_dwh", default_args={"owner": "finance-data"}):
     fetch = HttpOperator(task_id="fetch_orders", http_conn_id="orders_api", endpoint="/orders")
     load = SQLExecuteQueryOperator(task_id="load_orders", conn_id="dwh", sql="select 1")
 """
-
-
-@dataclass
-class Hit:
-    source: str
-    text: str
-    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 @pytest.fixture
@@ -80,7 +72,7 @@ def spec_of(*tasks: tuple[str, str]) -> DagSpec:
 
 
 def learned_from(db: sqlite3.Connection, spec: DagSpec) -> tuple[Resolution, list[str]]:
-    conventions = learn_conventions([Hit("company/flows/orders.py", CODE, {"dag_id": "orders_dwh"})])
+    conventions = learn_conventions([Hit("company/flows/orders.py", CODE, metadata={"dag_id": "orders_dwh"})])
     runs = task_history(lambda: db)(conventions.similar)
     defaults = learn_run_defaults(spec, runs, conventions.task_kinds)
     resolution = Resolution()
@@ -135,7 +127,7 @@ def test_values_settled_higher_up_are_kept_and_a_longer_need_is_said(db: sqlite3
     record(db, "orders_dwh", [[TaskOutcome("load_orders", "success", 1, 1500.0)] for _ in range(6)])
     spec = spec_of(("load_orders", "sql"))
     spec.timeout_minutes = 30
-    conventions = learn_conventions([Hit("orders.py", CODE, {"dag_id": "orders_dwh"})])
+    conventions = learn_conventions([Hit("orders.py", CODE, metadata={"dag_id": "orders_dwh"})])
     defaults = learn_run_defaults(spec, task_history(lambda: db)(["orders_dwh"]), conventions.task_kinds)
     resolution = Resolution(settled={"timeout": "the docs (conventions.md)"})
     notes = apply_run_defaults(spec, defaults, resolution)

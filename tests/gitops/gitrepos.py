@@ -72,6 +72,18 @@ class RemoteRepo:
             git(self.work, "push", "-q", "origin", self.branch)
         return git(self.work, "rev-parse", "HEAD")
 
+    def commit_on_branch(self, branch: str, files: Mapping[str, str | bytes | None]) -> str:
+        """Commit ``files`` on ``branch`` (made from the main branch when new) and push it; the
+        working clone goes back to the main branch."""
+        known = git(self.work, "branch", "--list", branch)
+        git(self.work, "checkout", "-q", *([branch] if known else ["-b", branch]))
+        try:
+            sha = self.commit(files, f"on {branch}", push=False)
+            git(self.work, "push", "-q", "origin", branch)
+        finally:
+            git(self.work, "checkout", "-q", self.branch)
+        return sha
+
 
 def make_remote(root: Path, name: str = "dags-repo", branch: str = "main") -> RemoteRepo:
     bare = root / f"{name}.git"

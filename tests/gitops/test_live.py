@@ -16,28 +16,9 @@ import pytest
 
 from assistant.gitops import publish, release
 from tests.gitops.gitrepos import dag_source, make_remote, unique
+from tests.gitops.live import api_dag, removed_afterwards, until
 
 pytestmark = pytest.mark.integration
-
-
-def _api_dag(dag_id: str) -> Any:
-    from assistant.compose import Components
-    from assistant.config import load_config
-    from assistant.errors import DagNotFound
-
-    try:
-        return Components(load_config()).airflow.get_dag(dag_id)
-    except DagNotFound:
-        return None
-
-
-def _until(predicate: Any, timeout_s: float = 90.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.5)
 
 
 def test_add_sync_rollback_remove_through_the_cli(
@@ -50,34 +31,31 @@ def test_add_sync_rollback_remove_through_the_cli(
         {"dags/one.py": dag_source(first), "dags/two.py": dag_source(second), "dags/helper.txt": "x"}
     )
     added = run_cli("repo", "add", remote.url, "--name", name, "--path", "dags", "--json")
-    try:
+    with removed_afterwards(run_cli, name):
         assert added.returncode == 0, added.stderr
         outcome = json.loads(added.stdout)
         assert outcome["result"] == "deployed"
         assert {d["dag_id"]: d["state"] for d in outcome["dags"]} == {first: "paused", second: "paused"}
-        assert _api_dag(first).relative_fileloc == f"personal/{name}/one.py"
+        assert api_dag(first).relative_fileloc == f"personal/{name}/one.py"
 
         remote.commit({"dags/one.py": dag_source(first, "v2")})
         synced = run_cli("repo", "sync", name, "--json")
         assert synced.returncode == 0, synced.stderr
-        assert _until(lambda: "v2" in _api_dag(first).tags)
+        assert until(lambda: "v2" in api_dag(first).tags)
 
         remote.commit({"dags/one.py": "def broken(:\n"})
         failed = run_cli("repo", "sync", name)
         assert failed.returncode == 1 and "did not pass validation" in failed.stdout
         listed = json.loads(run_cli("repo", "list", "--json").stdout)
         assert listed[0]["state"] == "failing validation"
-        assert "v2" in _api_dag(first).tags  # the last good release stays
+        assert "v2" in api_dag(first).tags  # the last good release stays
 
         rolled = run_cli("repo", "rollback", name, "--json")
         assert rolled.returncode == 0, rolled.stderr
-        assert _until(lambda: "v1" in _api_dag(first).tags)
+        assert until(lambda: "v1" in api_dag(first).tags)
         history = json.loads(run_cli("repo", "history", name, "--json").stdout)
         assert [h["result"] for h in history] == ["deployed", "failed", "deployed", "deployed"]
-    finally:
-        removed = run_cli("repo", "remove", name)
-    assert removed.returncode == 0, removed.stderr
-    assert _until(lambda: _api_dag(first) is None or _api_dag(first).is_stale)
+    assert until(lambda: api_dag(first) is None or api_dag(first).is_stale)
 
 
 def test_bad_input_is_one_line_and_registers_nothing(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.gitops.gitrepos import dag_source, make_remote, unique
-from tests.gitops.test_live import _api_dag, _until
+from tests.gitops.live import api_dag, removed_afterwards, until
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +27,7 @@ def test_namespace_move_and_a_blocked_path_change(
         {"dags/one.py": dag_source(dag_id), "v2/two.py": untagged, ".assistant/policy.toml": TAGS_BLOCK}
     )
     added = run_cli("repo", "add", remote.url, "--name", name, "--path", "dags", "--unpause", "--json")
-    try:
+    with removed_afterwards(run_cli, name):
         assert added.returncode == 0, added.stderr
         assert json.loads(added.stdout)["policy"] == ".assistant/policy.toml"
 
@@ -36,7 +36,7 @@ def test_namespace_move_and_a_blocked_path_change(
         outcome = json.loads(moved.stdout)
         assert outcome["moved_from"] == "personal" and outcome["deployment"] is None
         assert [d["state"] for d in outcome["dags"]] == ["active"]  # Airflow kept it unpaused
-        dag = _until(lambda: (d := _api_dag(dag_id)) and d.relative_fileloc.startswith("company/") and d)
+        dag = until(lambda: (d := api_dag(dag_id)) and d.relative_fileloc.startswith("company/") and d)
         assert dag.relative_fileloc == f"company/{name}/one.py" and not dag.is_stale
 
         blocked = run_cli("repo", "set", name, "--path", "v2")
@@ -49,11 +49,8 @@ def test_namespace_move_and_a_blocked_path_change(
             "v2",
             "failing validation",
         )
-        assert _api_dag(untagged_id) is None
-        assert not _api_dag(dag_id).is_stale  # the last good release is still served
-    finally:
-        removed = run_cli("repo", "remove", name)
-    assert removed.returncode == 0, removed.stderr
+        assert api_dag(untagged_id) is None
+        assert not api_dag(dag_id).is_stale  # the last good release is still served
 
 
 def test_the_warm_validator_of_serve_switches_policy_per_deployment(

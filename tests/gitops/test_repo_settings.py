@@ -10,35 +10,27 @@ import pytest
 from assistant.errors import CredentialError, GitError, RepoNotFound, UsageError
 from assistant.gitops import publish
 from assistant.service import Assistant
-from tests.gitops.gitrepos import RemoteRepo, SyntaxAndIdValidator, dag_source, git
+from tests.gitops.gitrepos import RemoteRepo, SyntaxAndIdValidator, dag_source
 
 
 def _linked(assistant: Assistant, name: str = "r", namespace: str = "personal") -> Path:
     return Path(publish.link_path(assistant.config.dags_folder, namespace, name)).resolve()  # type: ignore[arg-type]
 
 
+def _assert_moved_to_company(assistant: Assistant, release: Path) -> None:
+    """Repo r's link left personal/ and serves ``release`` from company/."""
+    assert not (assistant.config.dags_folder / "personal" / "r").is_symlink()
+    assert _linked(assistant, namespace="company") == release
+
+
 def _validator(assistant: Assistant) -> SyntaxAndIdValidator:
     return assistant.components.validator  # type: ignore[return-value]
-
-
-def _push_branch(remote: RemoteRepo, branch: str, files: dict[str, str]) -> str:
-    known = git(remote.work, "branch", "--list", branch)
-    git(remote.work, "checkout", "-q", *([branch] if known else ["-b", branch]))
-    for rel, content in files.items():
-        (remote.work / rel).parent.mkdir(parents=True, exist_ok=True)
-        (remote.work / rel).write_text(content)
-    git(remote.work, "add", "-A")
-    git(remote.work, "commit", "-q", "-m", f"on {branch}")
-    git(remote.work, "push", "-q", "origin", branch)
-    sha = git(remote.work, "rev-parse", "HEAD")
-    git(remote.work, "checkout", "-q", remote.branch)
-    return sha
 
 
 def test_a_new_branch_is_validated_and_deployed(offline_assistant: Assistant, remote: RemoteRepo) -> None:
     remote.commit({"a.py": dag_source("br_a", "v1")})
     offline_assistant.repo_add(remote.url, name="r", wait=False)
-    develop = _push_branch(remote, "develop", {"a.py": dag_source("br_a", "v2")})
+    develop = remote.commit_on_branch("develop", {"a.py": dag_source("br_a", "v2")})
     outcome = offline_assistant.repo_set("r", branch="develop", wait=False)
     assert outcome.ok and outcome.changed == {"ref": ("branch main", "branch develop")}
     assert outcome.deployment is not None
@@ -54,7 +46,7 @@ def test_a_branch_that_fails_validation_is_not_deployed(
     good = remote.commit({"a.py": dag_source("bf_a")})
     offline_assistant.repo_add(remote.url, name="r", wait=False)
     before = _linked(offline_assistant)
-    bad = _push_branch(remote, "develop", {"a.py": "def broken(:\n"})
+    bad = remote.commit_on_branch("develop", {"a.py": "def broken(:\n"})
     outcome = offline_assistant.repo_set("r", branch="develop", wait=False)
     assert not outcome.ok and outcome.deployment is not None
     assert outcome.deployment.result == "failed"
@@ -67,7 +59,7 @@ def test_a_branch_that_fails_validation_is_not_deployed(
         good,
         bad,
     )
-    fixed = _push_branch(remote, "develop", {"a.py": dag_source("bf_a", "v3")})
+    fixed = remote.commit_on_branch("develop", {"a.py": dag_source("bf_a", "v3")})
     [synced] = offline_assistant.repo_sync("r", wait=False)  # as after a push: the fix deploys
     assert (synced.result, synced.commit) == ("deployed", fixed)
 
@@ -152,9 +144,8 @@ def test_a_new_namespace_moves_the_link_without_validating_again(
     outcome = offline_assistant.repo_set("r", namespace="company", wait=False)
     assert outcome.ok and outcome.moved_from == "personal" and outcome.deployment is None
     assert "moved from personal/r to company/r" in outcome.message
+    _assert_moved_to_company(offline_assistant, before)
     dags = offline_assistant.config.dags_folder
-    assert not (dags / "personal" / "r").is_symlink()
-    assert _linked(offline_assistant, namespace="company") == before
     assert ".assistant-swap-*" in (dags / "company" / ".airflowignore").read_text()
     assert len(_validator(offline_assistant).calls) == calls
     second = remote.commit({"a.py": dag_source("ns_a", "v2")})
@@ -165,7 +156,7 @@ def test_a_new_namespace_moves_the_link_without_validating_again(
 def test_namespace_and_branch_together(offline_assistant: Assistant, remote: RemoteRepo) -> None:
     remote.commit({"a.py": dag_source("nb_a", "v1")})
     offline_assistant.repo_add(remote.url, name="r", wait=False)
-    _push_branch(remote, "develop", {"a.py": dag_source("nb_a", "v2")})
+    remote.commit_on_branch("develop", {"a.py": dag_source("nb_a", "v2")})
     outcome = offline_assistant.repo_set("r", namespace="community", branch="develop", wait=False)
     assert outcome.moved_from == "personal" and outcome.deployment is not None
     assert outcome.deployment.result == "deployed"
@@ -185,9 +176,7 @@ def test_an_interrupted_move_is_finished_by_the_next_sync(
     store.update_settings(type(repo.spec)(**{**repo.spec.__dict__, "namespace": "company"}))  # killed here
     [outcome] = offline_assistant.repo_sync("r", wait=False)
     assert outcome.result == "unchanged"
-    dags = offline_assistant.config.dags_folder
-    assert not (dags / "personal" / "r").is_symlink()
-    assert _linked(offline_assistant, namespace="company") == before
+    _assert_moved_to_company(offline_assistant, before)
 
 
 @pytest.mark.parametrize(

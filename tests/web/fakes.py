@@ -6,7 +6,14 @@ import difflib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from assistant.airflow.models import DagInfo, DagRunInfo, Health, ImportErrorInfo, TaskInstanceInfo
+from assistant.airflow.models import (
+    ConnectionCheck,
+    DagInfo,
+    DagRunInfo,
+    Health,
+    ImportErrorInfo,
+    TaskInstanceInfo,
+)
 from assistant.errors import AirflowUnavailable, DagNotFound, RunNotFound
 
 
@@ -78,6 +85,9 @@ class FakeAirflow:
 
     def import_errors(self) -> list[ImportErrorInfo]:
         return []
+
+    def test_connection(self, conn_id: str) -> ConnectionCheck:
+        return ConnectionCheck(conn_id, None, "not tested in this stand-in")
 
     def reparse(self, file_token: str) -> None:
         return None
