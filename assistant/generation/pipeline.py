@@ -22,7 +22,7 @@ from assistant.errors import AssistantError, UsageError
 from assistant.generation.conventions import SimilarSearch
 from assistant.generation.doc_conventions import DocsSearch
 from assistant.generation.llm import SpecProposer
-from assistant.generation.parser import parse_description
+from assistant.generation.parser import check_description_size, parse_description
 from assistant.generation.precedence import ConventionSources, follow_conventions
 from assistant.generation.render import Providers, render_dag
 from assistant.generation.run_defaults import TaskHistory
@@ -145,6 +145,7 @@ class Generator:
         self, description: str, *, out: Path | None = None, repo: RepoWriter | None = None
     ) -> GenerationResult:
         started = time.perf_counter()
+        check_description_size(description)  # before anything reads it: a pasted document is refused
         if out is not None and repo is not None:
             raise UsageError("--out and --repo cannot be used together", "pass one of them")
         target = _out_path(out, None) if out is not None else None

@@ -22,8 +22,8 @@ _WORDS = {"no": 0, "zero": 0, "one": 1, "once": 1, "two": 2, "twice": 2, "three"
 _NUMBER = r"(\d{1,2}|no|zero|one|two|three|four|five|six|seven|eight|nine|ten)"
 _JOINERS = r"(?:,|;|\band\b|\bwith\b|\busing\b|\buse\b|\bvia\b|\bset\b)"
 # Anywhere ("N retries" needs no more); at the start of a clause (the other settings).
-_LEAD = rf"(?:{_JOINERS}\s*)*(?:\b(?:the|a|an)\s+)?"
-_START = rf"(?:^|(?<=\()|(?<=[.!?]\s)|(?<=\n)|{_JOINERS})(?:\s*{_JOINERS})*\s*(?:\b(?:the|a|an)\s+)?"
+_LEAD = rf"(?:{_JOINERS}\s*){{0,3}}(?:\b(?:the|a|an)\s+)?"  # bounded: a run of commas stays linear
+_START = rf"(?:^|(?<=\()|(?<=[.!?]\s)|(?<=\n)|{_JOINERS})(?:\s*{_JOINERS}){{0,3}}\s*(?:\b(?:the|a|an)\s+)?"
 _END = r"(?=[ \t]*\n|\s*(?:[,;)]|[.:](?:\s|$)|$|\band\b|\bthen\b|\bwith\b))"
 _UNIT = r"(?:hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s|days?|d)(?![a-z])"
 _DURATION = rf"(\d+(?:\.\d+)?[\s-]*{_UNIT}(?:\s*(?:and\s+)?\d+(?:\.\d+)?[\s-]*{_UNIT})*)"

@@ -4,6 +4,11 @@ Quoted text, URLs and parenthesised asides are protected first; then the text is
 semicolons, sentences, arrows, list markers, "then", "after that" and "and" (when a verb follows
 and the halves are different work); "A after B" is turned round into B, A; a bare "otherwise," or
 "if not," introduces the step after it as the other arm of a branch.
+
+A pattern that starts with whitespace is written ``(?<!\\s)\\s+`` (or ``(?:(?<!\\s)\\s+)?`` for
+``\\s*``): it may start where a run of whitespace starts, never inside one. Starting inside could
+only find what starting at the run's beginning found already, and a long run would otherwise be
+scanned again from each of its positions.
 """
 
 from __future__ import annotations
@@ -11,53 +16,58 @@ from __future__ import annotations
 import re
 
 from assistant.generation.kinds import classify
+from assistant.generation.words import FILLER_WORDS, STOP_WORDS, VERBS, is_verb
 
-_VERB_TEXT = """deploy back backup upload download copy move sync send post notify alert email mail message run execute
-    call fetch get pull push load extract transform clean validate check wait sleep pause train score build
-    compile test refresh rebuild update insert delete purge archive compress export import query ping trigger
-    start stop restart generate create compute aggregate process publish write read parse scrape crawl index
-    vacuum analyze analyse report summarize summarise merge join dedupe deduplicate migrate backfill snapshot
-    scan monitor poll launch spin submit invoke hit tell kick rotate reindex optimize optimise materialize
-    sense watch store save dump truncate drop warm flush resize convert encrypt decrypt zip unzip slack page
-    then finally also mirror replicate enrich score retrain evaluate predict upsert append rollup roll apply
-    transfer stage ingest land collect gather prune expire cleanup let inform recompute reload classify
-    detect promote demote geocode transcode transcribe decode encode score"""
-VERBS = frozenset(_VERB_TEXT.split())
+# Words that order the steps rather than say one, at the start of a part: "and then", "finally,",
+# "secondly", "step 2:", "once done".
+_ORDER_WORDS = (
+    r"then|finally|first(?:ly)?|next|afterwards|after\s+that|also|once\s+done|that|which|subsequently|so"
+    r"|basically|just|fourth|fifth|sixth|after(?=\s+if\b)|when\s+done|and|last(?:ly)?|second(?:ly)?"
+    r"|third(?:ly)?|step\s+\d+:?"
+)
+_LEADING = re.compile(rf"^(?:and\s+)?(?:{_ORDER_WORDS})\b[\s,:]*", re.IGNORECASE)
 
-
-def is_verb(word: str) -> bool:
-    """A verb of a step, also in the third person ("pulls", "pushes") of "a dag that pulls ..."."""
-    word = word.lower()
-    return (
-        word in VERBS
-        or (word.endswith("s") and word[:-1] in VERBS)
-        or (word.endswith("es") and word[:-2] in VERBS)
-        or (word.endswith("ed") and (word[:-2] in VERBS or word[:-1] in VERBS))  # "... and stored in x"
-        or (word.endswith("ied") and word[:-3] + "y" in VERBS)
-    )
-
-
-_STOP_TEXT = """a an the it its them this that these those our my your their his her we us i then finally first next
-    also afterwards please and of some all any every each just"""
-STOP_WORDS = frozenset(_STOP_TEXT.split())
-_LEADING = re.compile(
-    r"^(?:and\s+)?(?:then|finally|first(?:ly)?|next|afterwards|after\s+that|also|lastly|once\s+done|that|which|subsequently|so|basically|just|fourth|fifth|sixth|after(?=\s+if\b)|"
-    r"when\s+done|and|last(?:ly)?|second(?:ly)?|third(?:ly)?|step\s+\d+:?)\b[\s,:]*",
-    re.IGNORECASE,
+# Where one step ends and the next begins, tried in this order at each place:
+_PUNCTUATION_BREAK = (  # ", ", "; and then ", ". ", " -> ", ": "
+    r"(?:(?<!\s)\s+)?(?:[;,]|\.\s+|\.$|->|=>|→|>>|:\s)\s*(?:and\s+)?(?:then\s+)?"
+)
+_THEN_BREAK = (  # " then ", " and then ", but not "the file is then uploaded"
+    r"(?<!\bis)(?<!\bare)(?<!\bbe)(?<!\bgets)(?<!\s)\s+(?:and\s+)?then\s+"
+)
+_OTHERWISE_BREAK = r"(?<!\s)\s+(?=otherwise\b|else\b)"  # " otherwise email ops"
+_AND_IF_BREAK = r"(?<!\s)\s+and\s+(?=if\b)"  # " and if there are errors ..."
+_AND_PASSIVE_BREAK = (  # " and the report is emailed"
+    r"(?<!\s)\s+and\s+(?=the\s+\w+(?:\s+\w+)?\s+(?:is|are)\s+\w+ed\b)"
+)
+_AFTERWARDS_BREAK = (  # " after that ", " afterwards ", " followed by ", " subsequently "
+    r"(?<!\s)\s+(?:after\s+that|afterwards|followed\s+by|subsequently)\s+"
+)
+_BEFORE_BREAK = (  # " before loading it", " before we load it" (not "before anything else")
+    r"(?<!\s)\s+before\s+(?!anything\b|everything\b)(?=\w+ing\b|\w+\s)"
 )
 _SPLIT = re.compile(
-    r"\s*(?:[;,]|\.\s+|\.$|->|=>|→|>>|:\s)\s*(?:and\s+)?(?:then\s+)?"
-    r"|(?<!\bis)(?<!\bare)(?<!\bbe)(?<!\bgets)\s+(?:and\s+)?then\s+"  # not "the file is then uploaded"
-    r"|\s+(?=otherwise\b|else\b)|\s+and\s+(?=if\b)|\s+and\s+(?=the\s+\w+(?:\s+\w+)?\s+(?:is|are)\s+\w+ed\b)|\s+after\s+that\s+|\s+afterwards\s+|\s+followed\s+by\s+|\s+subsequently\s+"
-    r"|\s+before\s+(?!anything\b|everything\b)(?=\w+ing\b|\w+\s)",
+    "|".join(
+        (
+            _PUNCTUATION_BREAK,
+            _THEN_BREAK,
+            _OTHERWISE_BREAK,
+            _AND_IF_BREAK,
+            _AND_PASSIVE_BREAK,
+            _AFTERWARDS_BREAK,
+            _BEFORE_BREAK,
+        )
+    ),
     re.IGNORECASE,
 )
 # "1) wait ... 2) load ...", "1. wait ... 2. load ...": item markers, once a list has a first and a second.
 _LIST_MARKER = re.compile(r"(?:^|\s)\(?(\d{1,2})[.)]\s+")
 # "Nightly feature pipeline: wait for ...": a title before a colon, when it has no verb of its own.
 _TITLE = re.compile(r"^((?:[^:\"/()]|\([^()]*\)){1,60}):\s+(?=\S)")
-_AND = re.compile(r"\s+(?:and|&)\s+(?:also\s+)?(?=(\w+))", re.IGNORECASE)
-_AFTER = re.compile(r"^(.+?)\s+(?:after|once|when|as\s+soon\s+as)\s+(.+)$", re.IGNORECASE)
+# " and ", " & also ": where two steps may meet; group 1 is the word after it (a verb, if they do).
+_AND = re.compile(r"(?<!\s)\s+(?:and|&)\s+(?:also\s+)?(?=(\w+))", re.IGNORECASE)
+# "email the team after the load finishes": the work (group 1), then what it waits for (group 2).
+_AFTER = re.compile(r"^(.+?)(?<!\s)\s+(?:after|once|when|as\s+soon\s+as)\s+(.+)$", re.IGNORECASE)
+# "once the export is done", "upon completion of the X workflow" starting a part.
 _LEAD_CONDITION = re.compile(
     r"^(?:after|once|when|as\s+soon\s+as|(?:up)?on\s+completion\s+of|after\s+completion\s+of)\s+(.+)$",
     re.IGNORECASE,
@@ -69,24 +79,26 @@ _BARE_OTHERWISE = re.compile(
     r"|fails?|failed|wasn't|weren't)(?:\s+any)?|if\s+(?:it\s+)?(?:fails|failed))$",
     re.IGNORECASE,
 )
+# What has finished, in "when it's loaded", "once the export is done": "it", "that", or a thing
+# named in one or two words that is no DAG, file or feed (waiting for those is a step: a sensor).
+_WAITED_FOR = r"(?:dag|pipeline|workflow|file|feed)\b"
+_FINISHED_THING = rf"(?:the\s+)?(?!\S*{_WAITED_FOR})\w+(?:\s+(?!{_WAITED_FOR})\w+)?"
+_HAS_BEEN = r"(?:'s|\s+is|\s+are|\s+has|\s+have)?\s+(?:been\s+)?"
 # "when it's loaded", "once that's done": only "after the step before", which the chain says already.
 _TRIVIAL_CONDITION = re.compile(
-    r"(?i)^(?:(?:it|that|this|they|everything|all\s+that"
-    r"|(?:the\s+)?(?!\S*(?:dag|pipeline|workflow|file|feed)\b)\w+(?:\s+(?!(?:dag|pipeline|workflow|file|feed)\b)\w+)?)"
-    r"(?:'s|\s+is|\s+are|\s+has|\s+have)?\s+(?:been\s+)?)?"
+    rf"(?i)^(?:(?:it|that|this|they|everything|all\s+that|{_FINISHED_THING}){_HAS_BEEN})?"
     r"(?:done|loaded|finished|finishes|finish|completes?|completed|ready|over|succeeded|succeeds|through|uploaded"
     r"|shows\s+up|arrives|lands|appears|exists)$"
 )
+# "once it's written, ..." starting a part: said only to chain it after the step before; dropped.
 _TRIVIAL_LEAD = re.compile(
-    r"(?i)^(?:after|once|when|as\s+soon\s+as)\s+(?:(?:it|that|this|they|everything"
-    r"|(?:the\s+)?(?!\S*(?:dag|pipeline|workflow|file|feed)\b)\w+(?:\s+(?!(?:dag|pipeline|workflow|file|feed)\b)\w+)?)"
-    r"(?:'s|\s+is|\s+has|\s+are|\s+have)?\s+(?:been\s+)?)?"
+    rf"(?i)^(?:after|once|when|as\s+soon\s+as)\s+(?:(?:it|that|this|they|everything|{_FINISHED_THING}){_HAS_BEEN})?"
     r"(?:done|loaded|finished|finishes|complete[ds]?|ready|over|through|uploaded|written|succeeded|succeeds|ends"
     r"|shows\s+up|arrives|lands|appears|exists)\b[\s,]*(?=\S)"
 )
 # "push it to S3 and when done message #infra": "when done" is "then", whatever comes before it.
 _WHEN_DONE = re.compile(
-    r"(?i)[\s,]*\b(?:and\s+)?(?:when|once|after)\s+(?:that'?s?\s+|it'?s?\s+|this\s+is\s+|that\s+is\s+)?"
+    r"(?i)(?:(?<![\s,])[\s,]+)?\b(?:and\s+)?(?:when|once|after)\s+(?:that'?s?\s+|it'?s?\s+|this\s+is\s+|that\s+is\s+)?"
     r"(?:done|finished|complete[d]?)\b,?\s*(?=\S)"
 )
 # "copy the files from s3://x/ parse them load ...": a verb right after a link or "them"/"it" starts a step.
@@ -97,11 +109,41 @@ _RUN_ON = re.compile(
 )
 # "sleep 2 minutes and after restart the service": "after" meaning "afterwards".
 _AND_AFTER = re.compile(
-    r"(?i)\s*\band\s+after(?:wards)?\s+(?:is\s+|we\s+)?(?=[a-z]+\b)(?!the\b|that\b|it\b|this\b)"
+    r"(?i)(?:(?<!\s)\s+)?\band\s+after(?:wards)?\s+(?:is\s+|we\s+)?(?=[a-z]+\b)(?!the\b|that\b|it\b|this\b)"
 )
-_FIRST_LAST = re.compile(r"(?i)\s+(?:first|beforehand|before\s+anything\s+else)$")
+# "... so wait for it first", "check the schema beforehand": this step goes before all the others.
+_FIRST_LAST = re.compile(r"(?i)(?<!\s)\s+(?:first|beforehand|before\s+anything\s+else)$")
+# "before loading X, validate Y": X is held back until the step after it is placed.
 _BEFORE_LEAD = re.compile(r"(?i)^(?:before|prior\s+to)\s+(?=\w+ing\b)")
+# "otherwise email ops", "else skip it", "if not, page on-call": the other arm of the branch before it.
 OTHERWISE = re.compile(r"^(?:otherwise|else|if\s+not)\b[\s,]*", re.IGNORECASE)
+# What the splitter must not cut into: `code`, "quotes", 'quotes' of 3 characters or more (never the
+# apostrophe of "it's"), (asides: "clean them (drop nulls and dedupe)") and links (s3://a/b.csv).
+_PROTECTED = re.compile(
+    r"`[^`]*`|\"[^\"]*\"|(?<!\w)'[^']{3,}'(?!\w)|\([^()]*\)|\b[a-z][a-z0-9+.-]*://[^\s;]*[^\s;.,]"
+)
+# "\x003\x00": the placeholder of the fourth protected segment.
+_PLACEHOLDER = re.compile(r"\x00(\d+)\x00")
+# "... with a shell command", "using our python tool": the tool a step is done with, at its end.
+_INSTRUMENT = re.compile(
+    r"(?i)(?<!\s)\s+(?:with|using|via|through|in)\s+(?:a\s+|an\s+|the\s+|our\s+)?(?:[\w-]+\s+)?"
+    r"(?:shell|bash|python|script|command|cli|tool|docker|spark)\b[\w -]{0,20}$"
+)
+# Links, `code`, paths and addresses, left out when comparing the words of two steps. A link or an
+# address is read from the start of its word (or right after `code`), never from inside it.
+_NOT_WORDS = re.compile(r"(?<![^\s`])\S*://\S*|`[^`]*`|/\S+|(?<![^\s`])\S+@\S+")
+
+# The last word of a title that names the workflow: "kick off the attribution run: ...".
+_WORKFLOW_NOUNS = frozenset(
+    {"run", "job", "pipeline", "workflow", "dag", "etl", "process", "flow", "routine", "procedure", "runbook"}
+)
+# "once the ingest dag is done: ...", "if it fails: ...": a step, not a title.
+_CONDITION_WORDS = frozenset(
+    {"once", "when", "after", "if", "unless", "whether", "until", "before", "whenever"}
+)
+# "if the count is off open a ticket": verbs that start the action only before "a"/"an"/"the".
+_VERBS_BEFORE_AN_OBJECT = frozenset({"open", "close", "file", "raise", "page", "log", "create"})
+_HELD = "\x01"  # marks a step said with "before ..." until it is placed
 
 
 def _protect(text: str) -> tuple[str, list[str]]:
@@ -112,13 +154,11 @@ def _protect(text: str) -> tuple[str, list[str]]:
         saved.append(match.group(0))
         return f"\x00{len(saved) - 1}\x00"
 
-    # Parentheses are asides ("clean them (drop nulls and dedupe)"), not steps of their own.
-    pattern = r"`[^`]*`|\"[^\"]*\"|(?<!\w)'[^']{3,}'(?!\w)|\([^()]*\)|\b[a-z][a-z0-9+.-]*://[^\s;]*[^\s;.,]"
-    return re.sub(pattern, keep, text), saved
+    return _PROTECTED.sub(keep, text), saved
 
 
 def _restore(text: str, saved: list[str]) -> str:
-    return re.sub(r"\x00(\d+)\x00", lambda m: saved[int(m.group(1))], text)
+    return _PLACEHOLDER.sub(lambda m: saved[int(m.group(1))], text)
 
 
 def _split_and(segment: str, saved: list[str]) -> list[str]:
@@ -159,12 +199,6 @@ def _one_step(first: str, second: str) -> bool:
     return classify(first) in ("python", classify(second))
 
 
-_INSTRUMENT = re.compile(
-    r"(?i)\s+(?:with|using|via|through|in)\s+(?:a\s+|an\s+|the\s+|our\s+)?(?:[\w-]+\s+)?"
-    r"(?:shell|bash|python|script|command|cli|tool|docker|spark)\b[\w -]{0,20}$"
-)
-
-
 def _unnumbered(text: str) -> str:
     """List item markers turned into step separators, when the text is a numbered list."""
     numbers = [int(m.group(1)) for m in _LIST_MARKER.finditer(text)]
@@ -189,16 +223,6 @@ def _without_title(text: str) -> str:
     return text
 
 
-_WORKFLOW_NOUNS = frozenset(
-    {"run", "job", "pipeline", "workflow", "dag", "etl", "process", "flow", "routine", "procedure", "runbook"}
-)
-
-
-_CONDITION_WORDS = frozenset(
-    {"once", "when", "after", "if", "unless", "whether", "until", "before", "whenever"}
-)
-
-
 def _split_condition(part: str) -> list[str] | None:
     """["if it is raining", "send an email"] for "if it is raining send an email", else None."""
     words = part.split()
@@ -216,9 +240,6 @@ def _split_condition(part: str) -> list[str] | None:
         ):
             return [" ".join(words[:index]), " ".join(words[index:])]
     return None
-
-
-_VERBS_BEFORE_AN_OBJECT = frozenset({"open", "close", "file", "raise", "page", "log", "create"})
 
 
 def split_steps(text: str) -> list[str]:
@@ -261,9 +282,6 @@ def split_steps(text: str) -> list[str]:
     ]
 
 
-_HELD = "\x01"  # marks a step said with "before ..." until it is placed
-
-
 def _said_again(step: str, later: list[str]) -> bool:
     """ "Prior to refreshing the pricing table, fetch ... Lastly the pricing table is refreshed":
     the same work named twice (two significant words in common) is one step, the later one."""
@@ -272,7 +290,7 @@ def _said_again(step: str, later: list[str]) -> bool:
 
 
 def _stems(text: str) -> set[str]:
-    plain = re.sub(r"\S*://\S*|`[^`]*`|/\S+|\S+@\S+", " ", text.lower())
+    plain = _NOT_WORDS.sub(" ", text.lower())
     return {w[:5] for w in re.findall(r"[a-z]{4,}", plain) if w not in STOP_WORDS}
 
 
@@ -297,55 +315,6 @@ def _read_part(part: str) -> list[str]:
 
 
 def _meaningful(step: str) -> bool:
+    """Does the step say some work, not only "run it manually" or "otherwise do nothing"?"""
     words = [w for w in re.findall(r"[a-z0-9]+", step.lower()) if w not in STOP_WORDS]
-    filler = {
-        "done",
-        "it",
-        "so",
-        "on",
-        "to",
-        "do",
-        "nothing",
-        "otherwise",
-        "else",
-        "skip",
-        "run",
-        "runs",
-        "execute",
-        "should",
-        "happens",
-        "happen",
-        "manually",
-        "manual",
-        "triggered",
-        "scheduled",
-        "schedule",
-        "anything",
-        "everything",
-        "start",
-        "check",
-        "trigger",
-        "by",
-        "hand",
-        "needed",
-        "only",
-        "no",
-        "ll",
-        "will",
-        "usually",
-        "around",
-        "again",
-        "please",
-        "if",
-        "not",
-        "more",
-        "local",
-        "locally",
-        "obviously",
-        "fine",
-        "is",
-        "for",
-        "now",
-        "need",
-    }
-    return bool(words) and not all(w in filler for w in words)
+    return bool(words) and not all(w in FILLER_WORDS for w in words)
