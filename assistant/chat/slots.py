@@ -374,11 +374,28 @@ def _stars(message: Message) -> int | None:
     return None
 
 
-def _version(message: Message) -> str | None:
-    for pattern in (SHA_RE, SEMVER_RE):
-        match = pattern.search(message.text)
-        if match:
+def standalone_commit(message: Message) -> str | None:
+    """A commit id standing alone: not the hex end of a name such as ``workflows-bb49783b``."""
+    text = message.text
+    for match in SHA_RE.finditer(text):
+        glued = text[match.start() - 1 : match.start()] in {"-", ".", "/"} or bool(
+            _GLUED_AFTER_RE.match(text, match.end())
+        )
+        if outside(message.specials, match.start()) and not glued:
             return match.group(0)
+    return None
+
+
+_GLUED_AFTER_RE = re.compile(r"[-/]|\.\w")  # what glues a hex run to the word it ends ("a1b2c3d-x")
+
+
+def _version(message: Message) -> str | None:
+    commit = standalone_commit(message)
+    if commit:
+        return commit
+    match = SEMVER_RE.search(message.text)
+    if match:
+        return match.group(0)
     for match in VERSION_CUE_RE.finditer(message.text):
         if looks_like_identifier(match.group(1)):
             return match.group(1)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 from assistant.chat.router_data import vocabulary
 from assistant.chat.router_text import URL_RE, TypoCorrector, looks_like_identifier, outside
-from assistant.chat.slots import SHA_RE, Message, namespace_of
+from assistant.chat.slots import SHA_RE, Message, namespace_of, standalone_commit
 
 # The slots that say what to change, in the order a confirmation lists them.
 SETTING_SLOTS = ("url", "branch", "tag", "commit", "path", "namespace")
@@ -63,7 +63,6 @@ PATH_LIVE_RE = re.compile(
     r"\bdags?\b.{0,30}?\b(?:live|lives|are|sit|sits)\s+(?:now\s+)?(?:in|under)\s+(?P<value>\S+)",
     re.IGNORECASE,
 )
-GLUED_AFTER_RE = re.compile(r"[-/]|\.\w")  # what glues a hex run to the word it ends ("a1b2c3d-x")
 ROOT_RE = re.compile(r"\b(?:the\s+)?(?:(?:repository|repo|project|top[- ]level)\s+)?root\b", re.IGNORECASE)
 # "change the namespace of ml to company", "namespace company"
 NAMESPACE_OF_RE = re.compile(
@@ -163,15 +162,7 @@ def _ref(message: Message, names: list[str]) -> tuple[str, str] | None:
 
 
 def _commit(message: Message) -> str | None:
-    """A commit id standing alone: not the hex end of a name such as ``workflows-bb49783b``."""
-    text = message.text
-    for match in SHA_RE.finditer(text):
-        glued = text[match.start() - 1 : match.start()] in {"-", ".", "/"} or bool(
-            GLUED_AFTER_RE.match(text, match.end())
-        )
-        if outside(message.specials, match.start()) and not glued:
-            return match.group(0)
-    return None
+    return standalone_commit(message)
 
 
 def _path(message: Message, names: list[str]) -> str | None:

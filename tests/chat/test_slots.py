@@ -134,6 +134,15 @@ def test_rollback_reads_target_and_commit(corrector: TypoCorrector) -> None:
     }
 
 
+def test_rollback_does_not_take_the_hex_end_of_a_name_for_a_version(corrector: TypoCorrector) -> None:
+    slots = extract_slots("rollback", "roll back workflows-bb49783b", corrector)
+    assert slots == {"target": "workflows-bb49783b"}  # no version: the previous release
+    assert (
+        extract_slots("rollback", "roll back workflows-bb49783b to a1b2c3d4", corrector)["version"]
+        == "a1b2c3d4"
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "stars"),
     [("rate slack_daily_digest 5 stars", 5), ("rate slack_daily_digest three stars", 3), ("rate x_y 4/5", 4)],
