@@ -9,7 +9,6 @@ conf is a JSON object, ``key=value`` pairs, or pairs in words after "with" ("wit
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 
@@ -18,12 +17,12 @@ from assistant.chat.router_text import (
     URL_RE,
     Span,
     TypoCorrector,
-    find_json_objects,
     looks_like_identifier,
     outside,
     special_spans,
     word_spans,
 )
+from assistant.chat.slots_conf import conf_words, run_conf
 
 SHA_RE = re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{7,40}\b")
 SEMVER_RE = re.compile(r"\bv\d+(?:\.\d+)*\b", re.IGNORECASE)
@@ -36,29 +35,6 @@ NAME_CUE_RE = re.compile(r"\b(?:as|named|called|name it|call it)\s+([\w.-]*\w)",
 TASK_RES = (
     re.compile(r"\btasks?\s+([\w.-]*\w)", re.IGNORECASE),
     re.compile(r"\b([\w.-]*\w)\s+tasks?\b", re.IGNORECASE),
-)
-KEY_VALUE_RE = re.compile(r"\b([A-Za-z_][\w.-]*)=(\"[^\"]*\"|'[^']*'|[^\s,;]+)")
-# conf in words: "with date 2024-01-01", "with mode set to full and limit 500", "passing env=prod"
-CONF_LEAD_RE = re.compile(r"\b(?:with|passing|setting)\s+", re.IGNORECASE)
-CONF_PAIR_RE = re.compile(
-    r"(?:the\s+)?(?P<key>[A-Za-z_][\w.-]*?)"
-    r"(?:\s*(?P<assign>=|:|\bset to\b|\bequal to\b|\bequals\b)\s*|\s+)"
-    r"(?P<value>\"[^\"]*\"|'[^']*'|[^\s,;]*[^\s,;.!?])",
-    re.IGNORECASE,
-)
-CONF_SEPARATOR_RE = re.compile(r"\s*(?:,\s*and\b|,|;|\band\b)\s*", re.IGNORECASE)
-
-
-def _word_set(block: str) -> frozenset[str]:
-    return frozenset(block.split())
-
-
-# words that are not a conf key: "with the latest code", "with conf {...}", "with it"
-NOT_CONF_KEYS = _word_set(
-    """
-    a an the my our your this that these those it them its conf config configuration parameters params
-    parameter param settings options values value arguments args no some any all every more less
-    """
 )
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+Z?)?$")
 STAR_RES = (
@@ -248,81 +224,6 @@ def _namespace(message: Message) -> str | None:
     return None
 
 
-def _conf(message: Message) -> dict[str, object] | None:
-    """A JSON object, else the ``key=value`` pairs and the pairs in words after "with"/"passing"."""
-    for span in find_json_objects(message.text):
-        try:
-            value = json.loads(span.text)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(value, dict):
-            return value
-    pairs: dict[str, object] = {}
-    for _start, key, raw in _conf_pairs(message):
-        pairs.setdefault(key, _scalar(raw))
-    return pairs or None
-
-
-def _conf_pairs(message: Message) -> list[tuple[int, str, str]]:
-    """``(position, key, value)`` of every conf pair of the message, in the message's order."""
-    found = {
-        match.start(): (match.group(1), match.group(2))
-        for match in KEY_VALUE_RE.finditer(message.text)
-        if outside(message.specials, match.start())
-    }
-    for start, key, raw in _worded_pairs(message):
-        found.setdefault(start, (key, raw))
-    return [(start, key, raw) for start, (key, raw) in sorted(found.items())]
-
-
-def _worded_pairs(message: Message) -> list[tuple[int, str, str]]:
-    """``(position, key, value)`` after "with", "passing"...: "with date 2024-01-01 and limit 500".
-
-    A key and its value joined by "=", ":", "set to" or "equals" whatever the value; side by side
-    only when the value looks like a value (a number, a date, a quoted string, an identifier) or
-    the key like an identifier: "with region eu" and "with full refresh" read alike, and only the
-    first is a setting.
-    """
-    text = message.text
-    found: list[tuple[int, str, str]] = []
-    for lead in CONF_LEAD_RE.finditer(text):
-        position = lead.end()
-        while (pair := CONF_PAIR_RE.match(text, position)) is not None:
-            key, raw = pair.group("key"), pair.group("value")
-            if not outside(message.specials, pair.start("value")) or key.lower() in NOT_CONF_KEYS:
-                break
-            if not (pair.group("assign") or _value_shaped(raw) or looks_like_identifier(key)):
-                break
-            found.append((pair.start("key"), key, raw))
-            separator = CONF_SEPARATOR_RE.match(text, pair.end())
-            if separator is None:
-                break
-            position = separator.end()
-    return found
-
-
-def _value_shaped(raw: str) -> bool:
-    return raw[:1] in {'"', "'"} or raw.lower() in {"true", "false", "null"} or looks_like_identifier(raw)
-
-
-def _conf_words(message: Message) -> set[str]:
-    """The words of the conf pairs in the message (never a DAG id)."""
-    words = set()
-    for _start, key, raw in _conf_pairs(message):
-        words.add(key)
-        words.update(w.text for w in word_spans(raw))
-    return words
-
-
-def _scalar(raw: str) -> object:
-    if raw[:1] in {'"', "'"}:
-        return raw[1:-1]
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError:
-        return raw
-
-
 def _url(message: Message) -> str | None:
     for span in message.specials:
         if URL_RE.fullmatch(span.text) or span.text.startswith(("/", "~/", "./", "../")):
@@ -436,8 +337,8 @@ def extract_slots(intent: str, text: str, corrector: TypoCorrector) -> dict[str,
     elif intent == "list_dags":
         slots = {"namespace": _namespace(message)}
     elif intent == "run_dag":
-        conf = _conf(message)
-        slots = {"dag_id": first(message.names(exclude=_conf_words(message))), "conf": conf}
+        conf = run_conf(message)
+        slots = {"dag_id": first(message.names(exclude=conf_words(message))), "conf": conf}
     elif intent in {"dag_status", "predict_failure"}:
         slots = {"dag_id": first(message.names())}
     elif intent == "dag_logs":
