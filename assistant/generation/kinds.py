@@ -231,7 +231,7 @@ def classify(step: str) -> str:
     asides = re.findall(r"\([^()]*\)", step)
     command = next((c for c in re.findall(r"`([^`]+)`", step) if looks_like_command(c)), None)
     kind = _classify(re.sub(r"\([^()]*\)", " ", step), command)
-    if kind == "python" and any("://" in aside for aside in asides):
+    if kind == "python" and any("://" in aside or re.search(r"/\S+\.\w+", aside) for aside in asides):
         return _classify(step, command)
     return kind
 

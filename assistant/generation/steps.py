@@ -23,7 +23,7 @@ from assistant.generation.words import FILLER_WORDS, STOP_WORDS, VERBS, is_verb
 _ORDER_WORDS = (
     r"then|finally|first(?:ly)?|next|afterwards|after\s+that|also|once\s+done|that|which|subsequently|so"
     r"|basically|just|fourth|fifth|sixth|after(?=\s+if\b)|when\s+done|and|last(?:ly)?|second(?:ly)?"
-    r"|third(?:ly)?|step\s+\d+:?"
+    r"|third(?:ly)?|step\s+\d+:?|go\s+ahead(?:\s+and)?"
 )
 _LEADING = re.compile(rf"^(?:and\s+)?(?:{_ORDER_WORDS})\b[\s,:]*", re.IGNORECASE)
 
@@ -76,7 +76,8 @@ _LEAD_CONDITION = re.compile(
 _BARE_OTHERWISE = re.compile(
     r"^(?:otherwise|else|or\s+else|if\s+(?:not|no|none|false)"
     r"|if\s+(?:there|it|they|that|this|so)\s+(?:aren't|are\s+not|isn't|is\s+not|don't|do\s+not|doesn't|does\s+not"
-    r"|fails?|failed|wasn't|weren't)(?:\s+any)?|if\s+(?:it\s+)?(?:fails|failed))$",
+    r"|fails?|failed|wasn't|weren't|didn'?t|did\s+not|hasn'?t|has\s+not|isnt|doesnt|wasnt)(?:\s+any)?"
+    r"|if\s+(?:it\s+)?(?:fails|failed))$",
     re.IGNORECASE,
 )
 # What has finished, in "when it's loaded", "once the export is done": "it", "that", or a thing
@@ -142,7 +143,7 @@ _CONDITION_WORDS = frozenset(
     {"once", "when", "after", "if", "unless", "whether", "until", "before", "whenever"}
 )
 # "if the count is off open a ticket": verbs that start the action only before "a"/"an"/"the".
-_VERBS_BEFORE_AN_OBJECT = frozenset({"open", "close", "file", "raise", "page", "log", "create"})
+_VERBS_BEFORE_AN_OBJECT = frozenset({"open", "close", "file", "raise", "page", "log", "create", "test"})
 _HELD = "\x01"  # marks a step said with "before ..." until it is placed
 
 
@@ -223,6 +224,11 @@ def _without_title(text: str) -> str:
     return text
 
 
+_DETERMINERS = frozenset(
+    {"the", "a", "an", "this", "that", "our", "my", "its", "their", "new", "latest", "a/b"}
+)
+
+
 def _split_condition(part: str) -> list[str] | None:
     """["if it is raining", "send an email"] for "if it is raining send an email", else None."""
     words = part.split()
@@ -235,7 +241,9 @@ def _split_condition(part: str) -> list[str] | None:
         if word == "then" and index + 1 < len(words):
             return [" ".join(words[:index]), " ".join(words[index + 1 :])]
         after = words[index + 1].lower() if index + 1 < len(words) else ""
-        if (word in VERBS and (word != "back" or after == "up")) or (
+        if words[index - 1].lower() in _DETERMINERS:
+            continue  # "if the new build passed", "if the A/B test ...": a noun there, not the action
+        if (word in VERBS and word not in _VERBS_BEFORE_AN_OBJECT and (word != "back" or after == "up")) or (
             word in _VERBS_BEFORE_AN_OBJECT and after in {"a", "an", "the"}
         ):
             return [" ".join(words[:index]), " ".join(words[index:])]
@@ -245,6 +253,8 @@ def _split_condition(part: str) -> list[str] | None:
 def split_steps(text: str) -> list[str]:
     """The steps of a description (schedule already removed), in execution order."""
     text = _AND_AFTER.sub(", then ", _WHEN_DONE.sub(", then ", text))
+    text = re.sub(r"\.{2,}|…", " \u2026 ", text)  # "INSERT ... SELECT": an ellipsis ends no sentence
+    text = re.sub(r"(?i)\bgo\s+ahead\s+and\s+", "", text)  # "otherwise go ahead and run X": run X
     protected, saved = _protect(_unnumbered(_without_title(text.strip())))
     protected = _RUN_ON.sub(r"\1, ", protected)
     steps: list[str] = []

@@ -321,3 +321,32 @@ def test_round_seven_phrasings(text: str, expected: list[str], schedule: str | N
     spec = parse_description(text)
     assert [t.kind for t in spec.tasks] == expected
     assert spec.schedule == schedule
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "If the count is low, email a@b.org; otherwise go ahead and run the aggregation query into r.daily.",
+            ["branch", "email", "sql"],
+        ),
+        (
+            "if the A/B test for the new landing page has reached significance, POST to https://f.io/api, otherwise post to #exp",
+            ["branch", "http", "slack"],
+        ),
+        (
+            "Run the scoring job in a kubernetes pod, then write the scores into a.scores with an INSERT ... SELECT from staging.",
+            ["kubernetes", "sql"],
+        ),
+        (
+            "If the new build passed QA, deploy it with ./deploy.sh prod. If it didnt, post to #releases that it is blocked.",
+            ["branch", "bash", "slack"],
+        ),
+        (
+            "Wait for the sensor dump to finish (it drops /mnt/iot/done.flag), then ping #iot-ops on slack.",
+            ["file_sensor", "slack"],
+        ),
+    ],
+)
+def test_round_eight_phrasings(text: str, expected: list[str]) -> None:
+    assert kinds(text) == expected
