@@ -79,7 +79,6 @@ _GENERIC_PARTS = frozenset(
 )
 
 
-# The kind of each task → its tag.
 def check_description_size(description: str) -> None:
     """UsageError when the description is longer than :data:`MAX_DESCRIPTION_CHARS`."""
     if len(description) > MAX_DESCRIPTION_CHARS:

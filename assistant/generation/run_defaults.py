@@ -148,7 +148,7 @@ def comparable_runs(
     """The runs of the tasks most comparable to ``task`` that are numerous enough, else []."""
     same_kind = [r for r in runs if kinds.get((r.dag_id, r.task_id)) == task.kind]
     alike = [r for r in runs if alike_ids(task.task_id, r.task_id)]
-    both = [r for r in same_kind if alike_ids(task.task_id, r.task_id)]
+    both = [r for r in alike if kinds.get((r.dag_id, r.task_id)) == task.kind]
     for group in (both, same_kind, alike):
         if len(_successes(group)) >= MIN_OBSERVATIONS:
             return group
@@ -171,11 +171,12 @@ def learn_run_defaults(
         group = comparable_runs(task, working, kinds)
         if not group:
             continue
-        timeout = timeout_from(group, _label(group))
+        label = _label(group)
+        timeout = timeout_from(group, label)
         if timeout:
             defaults.task_timeouts[task.task_id] = timeout
         retries = retries_from(
-            group, _label(group), max(spec.retries, defaults.retries.value if defaults.retries else 0)
+            group, label, max(spec.retries, defaults.retries.value if defaults.retries else 0)
         )
         if retries:
             defaults.task_retries[task.task_id] = retries

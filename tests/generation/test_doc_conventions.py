@@ -1,8 +1,6 @@
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -13,6 +11,7 @@ from assistant.generation.doc_conventions import (
     parse_minutes,
 )
 from assistant.retrieval.chunking import chunk_text
+from tests.generation.hits import Hit
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,16 +42,8 @@ default_args = {"owner": "example-only", "retries": 9}
 """
 
 
-@dataclass
-class Passage:
-    source: str
-    section: str
-    text: str
-    metadata: dict[str, Any] = field(default_factory=dict)
-
-
 def test_a_conventions_page_in_forgiving_markdown_is_read() -> None:
-    found = parse_conventions([Passage("/team/docs/dag-conventions.md", "Defaults", PAGE)])
+    found = parse_conventions([Hit("/team/docs/dag-conventions.md", PAGE, "Defaults")])
     assert found.owner == "data-platform"  # the first statement of a key wins over the table's
     assert found.tags == ["finance", "nightly", "orders"]
     assert (found.retries, found.timeout_minutes) == (3, 90)  # not the 9 inside the code block
@@ -71,15 +62,15 @@ def test_a_conventions_page_in_forgiving_markdown_is_read() -> None:
 
 def test_under_a_connections_heading_the_service_name_is_enough() -> None:
     text = "- S3: aws_lake\n- Slack: `slack_ops`\n- The API is flaky on Mondays\n- retries: two"
-    found = parse_conventions([Passage("x.md", "Connections", text, {"title": "Airflow standards"})])
+    found = parse_conventions([Hit("x.md", text, "Connections", {"title": "Airflow standards"})])
     assert found.connections == {"s3_copy": "aws_lake", "slack": "slack_ops"}
     assert found.retries == 2
     assert found.origin == "the docs (Airflow standards)"
 
 
 def test_pages_that_are_not_about_conventions_and_prose_values_are_ignored() -> None:
-    other = Passage("runbook.md", "Restarting", "- owner: ops-team\n- retries: 5")
-    prose = Passage("conventions.md", "", "Owner: the team that wrote the DAG\n- retries: as many as needed")
+    other = Hit("runbook.md", "- owner: ops-team\n- retries: 5", "Restarting")
+    prose = Hit("conventions.md", "Owner: the team that wrote the DAG\n- retries: as many as needed")
     assert not is_conventions_passage(other)
     found = parse_conventions([other, prose])
     assert (found.owner, found.retries, found.origin) == (None, None, "the docs")
@@ -87,8 +78,8 @@ def test_pages_that_are_not_about_conventions_and_prose_values_are_ignored() -> 
 
 
 def test_the_best_hit_wins_over_later_pages() -> None:
-    first = Passage("a/conventions.md", "", "- owner: first-team\n- retries: 1")
-    second = Passage("b/guidelines.rst", "", "- owner: second-team\n- retries: 4\n- timeout: 20 min")
+    first = Hit("a/conventions.md", "- owner: first-team\n- retries: 1")
+    second = Hit("b/guidelines.rst", "- owner: second-team\n- retries: 4\n- timeout: 20 min")
     found = parse_conventions([first, second])
     assert (found.owner, found.retries, found.timeout_minutes) == ("first-team", 1, 20)
     assert found.origin == "the docs (conventions.md, guidelines.rst)"
@@ -142,7 +133,7 @@ def test_service_names_map_to_connection_keys(words: str, key: str | None) -> No
 def test_the_shipped_documentation_states_no_conventions() -> None:
     """The format's own example (in a code block) must not become everybody's conventions."""
     passages = [
-        Passage(chunk.source, chunk.section, chunk.text, {"title": chunk.title})
+        Hit(chunk.source, chunk.text, chunk.section, {"title": chunk.title})
         for path in sorted((ROOT / "knowledge").glob("*.md"))
         for chunk in chunk_text(path.read_text(encoding="utf-8"), str(path), "markdown")
     ]
@@ -155,7 +146,7 @@ def test_later_different_statements_are_kept_as_conflicts() -> None:
         "- owner: data-platform\n- retries: 3\n- S3 connection: aws_prod\n- tags: finance\n"
         "- owner: legacy-team\n- retries: 3\n- S3 connection: aws_old\n- tags: legacy\n"
     )
-    found = parse_conventions([Passage("conventions.md", "", page)])
+    found = parse_conventions([Hit("conventions.md", page)])
     assert (found.owner, found.retries, found.connections, found.tags) == (
         "data-platform",
         3,
