@@ -49,11 +49,12 @@ def predict(
     (``test_connections``) Airflow's test of each connection its tasks use, run just now."""
     now = now or datetime.now(UTC)
     airflow, db = components.airflow, components.db
-    refresh(components, dag_id)  # also a clear DagNotFound for an unknown DAG
+    dag = airflow.get_dag(dag_id)  # also a clear DagNotFound for an unknown DAG
+    with contextlib.suppress(AirflowUnavailable):
+        ingest.record_finished_runs(airflow, db, dag_id, dag=dag)
     with contextlib.suppress(AirflowError):  # the other DAGs' runs recorded so far still count
         ingest.record_recent_runs(airflow, db)
     runs = store.load_history(db, dag_id).get(dag_id, [])
-    dag = airflow.get_dag(dag_id)
     index = PeerIndex.from_histories(store.load_history(db, since=now - LOOKBACK))
     connections = {dag_id: ingest.connections_of(dag)}
     for episode in index.open_episodes(dag_id):

@@ -75,9 +75,12 @@ def record_recent_runs(airflow: AirflowPort, db: sqlite3.Connection, limit: int 
     return count
 
 
-def record_finished_runs(airflow: AirflowPort, db: sqlite3.Connection, dag_id: str, limit: int = 50) -> int:
-    """Record the finished runs of ``dag_id`` among its last ``limit`` not recorded yet; how many."""
-    version = code_version(airflow.get_dag(dag_id))
+def record_finished_runs(
+    airflow: AirflowPort, db: sqlite3.Connection, dag_id: str, limit: int = 50, *, dag: DagInfo | None = None
+) -> int:
+    """Record the finished runs of ``dag_id`` among its last ``limit`` not recorded yet; how many.
+    ``dag``: the DAG as the caller already fetched it (else it is fetched here)."""
+    version = code_version(dag or airflow.get_dag(dag_id))
     fresh = unrecorded(db, airflow.list_runs(dag_id, limit=limit))
     _fetch_and_record(airflow, db, fresh, version)
     return len(fresh)

@@ -58,7 +58,8 @@ def ingest(components: Components, dag_id: str | None = None, limit: int = 50) -
         return IngestSummary(0, 0)
     to_record = {(r.dag_id, r.run_id) for r in learning.unrecorded(db, listed)}
     to_index = {(r.dag_id, r.run_id) for r in retrieval.unindexed(db, listed[:limit])}
-    todo = [r for r in listed if (r.dag_id, r.run_id) in to_record | to_index]
+    wanted = to_record | to_index
+    todo = [r for r in listed if (r.dag_id, r.run_id) in wanted]
     versions: dict[str, str | None] = {}
     recorded = 0
     batch: list[FetchedRun] = []
