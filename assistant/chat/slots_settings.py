@@ -108,7 +108,7 @@ def settings_slots(message: Message) -> dict[str, str]:
     ref = _ref(message, names)
     if ref:
         slots[ref[0]] = ref[1]
-    commit = _commit(message)
+    commit = standalone_commit(message)
     if commit and "branch" not in slots and "tag" not in slots:
         slots["commit"] = commit
     path = _path(message, names)
@@ -159,10 +159,6 @@ def _ref(message: Message, names: list[str]) -> tuple[str, str] | None:
 
     found = _first_value(message, (REF_OF_RE, REF_TO_RE, REF_BEFORE_RE, REF_AFTER_RE), names, value_of)
     return (found[0].group("kind").lower(), found[1]) if found else None
-
-
-def _commit(message: Message) -> str | None:
-    return standalone_commit(message)
 
 
 def _path(message: Message, names: list[str]) -> str | None:

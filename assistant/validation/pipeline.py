@@ -161,7 +161,7 @@ class Validator:
         self._collect(submitted, base_dir)
         for work in pending:
             self._finish(work)
-        run_info = self._run(pending) if run_dags else {}
+        run_info = self._run(pending, version) if run_dags else {}
         for work in pending:
             if not {f.rule for f in work.report.findings} & run_stage.NOT_CACHED:
                 entry = {
@@ -290,8 +290,8 @@ class Validator:
             )
         worker.prewarm_run()  # builds Airflow's in-process API while the static stages run
 
-    def _run(self, pending: list[_Work]) -> dict[str, Any]:
-        """Run each DAG of every clean file once with dag.test() in the sandbox."""
+    def _run(self, pending: list[_Work], version: str) -> dict[str, Any]:
+        """Run each DAG of every clean file once with dag.test() in the sandbox (``version``: Airflow's)."""
         runnable = [w for w in pending if w.report.ok and w.report.dag_ids and w.sandbox_path]
         for work in pending:
             if work.report.dag_ids and not work.report.ok:
@@ -308,7 +308,6 @@ class Validator:
         if not runnable:
             return {}
         worker = self.worker
-        version = airflow_version_of(self.config.airflow_python)
         key = run_stage.template_key(Path(str(self.config.airflow_python)), version)
         template, created_s = run_stage.template_db(worker, self.config.home / "cache" / "airflow-db", key)
         limits = {

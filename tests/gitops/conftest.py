@@ -14,6 +14,15 @@ HTTP_TOKEN = "tok_Http_S3cret_7c1f9a"
 
 
 @pytest.fixture
+def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """TMPDIR of the CLI processes, to check what the git calls leave behind."""
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    return tmp
+
+
+@pytest.fixture
 def http_remote(tmp_path: Path) -> RemoteRepo:
     """A bare repo ``flows.git`` (and its working clone) under the HTTP server's project root."""
     return make_remote(tmp_path / "http-root", "flows")

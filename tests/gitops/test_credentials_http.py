@@ -167,15 +167,6 @@ def _assert_nothing_registered(run_cli: Any, name: str, live_airflow: dict[str, 
     assert not (Path(live_airflow["ASSISTANT_DAGS_FOLDER"]) / "personal" / name).exists()
 
 
-@pytest.fixture
-def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """TMPDIR of the CLI processes, to check what the git calls leave behind."""
-    tmp = tmp_path / "tmp"
-    tmp.mkdir()
-    monkeypatch.setenv("TMPDIR", str(tmp))
-    return tmp
-
-
 @pytest.mark.integration
 def test_repo_add_with_a_token_deploys_and_the_token_lands_nowhere(
     live_airflow: dict[str, str],

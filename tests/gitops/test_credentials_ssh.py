@@ -140,11 +140,8 @@ def test_a_closed_ssh_port_is_retried_then_reported(ssh_client_key: Path) -> Non
 
 
 @pytest.fixture
-def spied_ssh(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """TMPDIR and an ``ssh`` wrapper first in PATH for the CLI; returns the wrapper's log."""
-    tmp = tmp_path / "tmp"
-    tmp.mkdir()
-    monkeypatch.setenv("TMPDIR", str(tmp))
+def spied_ssh(private_tmp: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """TMPDIR (``private_tmp``) and an ``ssh`` wrapper first in PATH for the CLI; returns the wrapper's log."""
     log = tmp_path / "ssh-spy.log"
     bin_dir = ssh_spy(tmp_path / "spy-bin", log)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
