@@ -74,8 +74,9 @@ class PipelineValidator:
             if self._held is None:
                 self._held = Pipeline(self._config, wanted)
             elif self._held.policy != wanted:
-                if self._held.policy.timeout_s != wanted.timeout_s:
-                    self._held.close()  # the worker is started again with the new time limit
+                held = self._held.policy
+                if (held.timeout_s, held.max_processes) != (wanted.timeout_s, wanted.max_processes):
+                    self._held.close()  # started again with the new limits (and says them in the report)
                 self._held.policy = wanted
             return self._held.validate(
                 paths, known_dag_ids=dict(known_dag_ids), base_dir=release_dir, run_tests=True
